@@ -7,9 +7,9 @@ module.exports = {
   },
   moduleNameMapper: {
     '^@flockmq/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@flockmq/([a-z-]+)/(.+)$': '<rootDir>/packages/$1/src/$2',
   },
   testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30000,
-  reporters: ['default', ['<rootDir>/test/reporters/summary-reporter.js', {}]],
 };

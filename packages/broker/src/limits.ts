@@ -29,6 +29,8 @@ export interface BrokerLimits {
   maxSubscriptionsPerSession: number;
   /** Concurrent client connections on this node. 0 = no limit. */
   maxConnections: number;
+  /** Seconds a new connection has to send CONNECT before it is closed. */
+  connectTimeout: number;
   /** Longest client identifier accepted, in bytes. */
   maxClientIdLength: number;
   wildcardSubscriptionAvailable: boolean;
@@ -50,6 +52,7 @@ export const DEFAULT_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   maxTopicLevels: 128,
   maxSubscriptionsPerSession: 1000,
   maxConnections: 0,
+  connectTimeout: 10,
   maxClientIdLength: 1024,
   wildcardSubscriptionAvailable: true,
   sharedSubscriptionAvailable: true,

@@ -1,0 +1,483 @@
+import {
+  PacketDecoder,
+  ProtocolViolation,
+  ReasonCode,
+  encodePacket,
+  reasonCodeName,
+} from '@flockmq/protocol';
+import type { Packet, Properties, ProtocolVersion, PublishPacket, QoS, Will } from '@flockmq/protocol';
+import type { Broker } from './broker';
+import type { ClientInfo } from './hooks';
+import type { Logger } from './logger';
+import type { TimerHandle } from './clock';
+import type { Transport } from './transport';
+import type { PendingMessage } from './backends/session-store';
+import { isExpired, remainingExpirySeconds } from './message';
+import type { Session } from './session';
+import { handleConnect } from './handlers/connect';
+import { handlePublish, handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handlers/publish';
+import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe';
+import { handleDisconnect } from './handlers/disconnect';
+
+/** 'closing': a close was decided (refused CONNECT, DISCONNECT sent or received); inbound is ignored. */
+export type ChannelState = 'awaiting-connect' | 'connecting' | 'connected' | 'closing' | 'closed';
+
+/** Inbound packets buffered while an earlier one is still being handled, before reading pauses. */
+const INBOX_HIGH_WATER = 1000;
+/** Outbound bytes buffered for a client beyond which QoS 0 is dropped and QoS 1/2 queued (G7). */
+const OUTBOUND_HIGH_WATER = 1024 * 1024;
+/** Largest packet a client may receive when it sets no Maximum Packet Size. */
+const PROTOCOL_MAX_PACKET = 268_435_460;
+
+export interface WillState extends Will {
+  delayInterval: number;
+}
+
+/**
+ * One client connection: decodes its bytes, runs the MQTT state machine for it, and writes
+ * its outbound packets in batches (one socket write per turn of the event loop, however many
+ * packets). Handlers for each packet type live in handlers/.
+ */
+export class Channel {
+  state: ChannelState = 'awaiting-connect';
+  protocolVersion: ProtocolVersion = 4;
+  clientId = '';
+  username: string | undefined;
+  session: Session | undefined;
+  /** Fencing token of this connection's claim on the session. */
+  epoch = 0;
+  keepAlive = 0;
+  will: WillState | undefined;
+  /** Set once the client sent DISCONNECT; decides whether the will is published. */
+  disconnectReason: number | undefined;
+  /** Limits the client declared in CONNECT (MQTT 5). */
+  clientReceiveMaximum = 65535;
+  clientMaxPacketSize = PROTOCOL_MAX_PACKET;
+  requestProblemInformation = true;
+  /** Inbound topic aliases [MQTT-3.3.2-12]. */
+  readonly topicAliases = new Map<number, string>();
+  /** Inbound QoS 1/2 publishes not yet acknowledged, against the server's Receive Maximum. */
+  inboundUnacked = 0;
+  log: Logger;
+  readonly connectedAt: number;
+  lastReceivedAt: number;
+
+  private readonly decoder: PacketDecoder;
+  private inbox: Packet[] = [];
+  private busy = false;
+  private paused = false;
+  private outbox: Buffer[] = [];
+  private outboxBytes = 0;
+  private flushScheduled = false;
+  private keepAliveTimer: TimerHandle | undefined;
+  private connectTimer: TimerHandle | undefined;
+  private closeListeners: (() => void)[] = [];
+
+  constructor(
+    readonly broker: Broker,
+    readonly transport: Transport,
+  ) {
+    this.log = broker.log.child({ remote: `${transport.remoteAddress}:${transport.remotePort}` });
+    this.connectedAt = broker.clock.now();
+    this.lastReceivedAt = this.connectedAt;
+    this.decoder = new PacketDecoder({ maxPacketSize: broker.limits.maxPacketSize });
+    transport.onData((chunk) => this.onData(chunk));
+    transport.onDrain(() => this.onDrain());
+    transport.onClose((error) => this.onTransportClose(error));
+    this.connectTimer = broker.clock.setTimeout(() => {
+      if (this.state === 'awaiting-connect') {
+        this.log.info({ timeoutSeconds: broker.limits.connectTimeout }, 'connect_timeout');
+        this.destroy();
+      }
+    }, broker.limits.connectTimeout * 1000);
+  }
+
+  get info(): ClientInfo {
+    return {
+      clientId: this.clientId,
+      username: this.username,
+      protocolVersion: this.protocolVersion,
+      listener: this.transport.listener,
+      remoteAddress: this.transport.remoteAddress,
+    };
+  }
+
+  get isV5(): boolean {
+    return this.protocolVersion === 5;
+  }
+
+  /** Resolves once the channel is closed (for takeover and shutdown). */
+  closed(): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.closeListeners.push(resolve));
+  }
+
+  // ---------------------------------------------------------------- inbound
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.lastReceivedAt = this.broker.clock.now();
+    const error = this.decoder.push(chunk, (packet) => this.onPacket(packet));
+    if (error) this.onViolation(error);
+  }
+
+  private onPacket(packet: Packet): void {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    if (this.busy || this.inbox.length > 0) {
+      this.inbox.push(packet);
+      if (!this.paused && this.inbox.length >= INBOX_HIGH_WATER) {
+        this.paused = true;
+        this.transport.pause();
+      }
+      return;
+    }
+    this.run(packet);
+  }
+
+  /** Handles packets strictly in order: an async handler holds back the ones after it. */
+  private run(packet: Packet): void {
+    let pending: void | Promise<void>;
+    try {
+      pending = this.dispatch(packet);
+    } catch (error) {
+      this.onHandlerError(error);
+      return;
+    }
+    if (pending) {
+      this.busy = true;
+      pending.then(
+        () => {
+          this.busy = false;
+          this.drainInbox();
+        },
+        (error: unknown) => {
+          this.busy = false;
+          this.onHandlerError(error);
+        },
+      );
+    }
+  }
+
+  private drainInbox(): void {
+    while (!this.busy && this.inbox.length > 0 && this.state !== 'closed' && this.state !== 'closing') {
+      this.run(this.inbox.shift()!);
+    }
+    if (this.paused && this.inbox.length === 0 && this.state !== 'closed') {
+      this.paused = false;
+      this.transport.resume();
+    }
+  }
+
+  private dispatch(packet: Packet): void | Promise<void> {
+    if (this.state === 'awaiting-connect') {
+      if (packet.type !== 'connect') {
+        // [MQTT-3.1.0-1] The first packet from the client must be CONNECT.
+        this.log.info({ packet: packet.type }, 'first_packet_not_connect');
+        this.destroy();
+        return;
+      }
+      if (this.connectTimer) this.broker.clock.clearTimeout(this.connectTimer);
+      this.state = 'connecting';
+      return handleConnect(this, packet);
+    }
+    switch (packet.type) {
+      case 'publish':
+        return handlePublish(this, packet);
+      case 'puback':
+        return handlePuback(this, packet);
+      case 'pubrec':
+        return handlePubrec(this, packet);
+      case 'pubrel':
+        return handlePubrel(this, packet);
+      case 'pubcomp':
+        return handlePubcomp(this, packet);
+      case 'subscribe':
+        return handleSubscribe(this, packet);
+      case 'unsubscribe':
+        return handleUnsubscribe(this, packet);
+      case 'pingreq':
+        this.send({ type: 'pingresp' }); // [MQTT-3.12.4-1]
+        return;
+      case 'disconnect':
+        return handleDisconnect(this, packet);
+      case 'connect':
+        // [MQTT-3.1.0-2] A second CONNECT is a protocol violation.
+        return this.protocolViolation(ReasonCode.ProtocolError, 'second CONNECT on one connection');
+      case 'auth':
+        // No enhanced authentication method is negotiated, so AUTH is never expected [MQTT-4.12.0-1].
+        return this.protocolViolation(ReasonCode.ProtocolError, 'AUTH without an authentication method');
+      default:
+        // CONNACK, SUBACK, UNSUBACK, PINGRESP are server-to-client only.
+        return this.protocolViolation(ReasonCode.ProtocolError, `${packet.type} is not sent by clients`);
+    }
+  }
+
+  private onViolation(error: ProtocolViolation): void {
+    this.log.info({ code: error.code, reason: reasonCodeName(error.reasonCode), detail: error.message }, 'malformed_input');
+    if (error.code === 'FLOCK_ERR_UNSUPPORTED_PROTOCOL_VERSION' && this.state === 'awaiting-connect') {
+      // [MQTT-3.1.2-2] Reply in the 3.1.1 format, the one every client level can read, then close.
+      this.sendRaw(encodePacket({ type: 'connack', sessionPresent: false, reasonCode: 0x01 }, 4));
+      this.end();
+      return;
+    }
+    if (this.state === 'awaiting-connect' || this.state === 'connecting') {
+      this.destroy(); // [MQTT-4.13.1-1] before CONNACK there is nobody to tell
+      return;
+    }
+    this.disconnect(error.reasonCode, error.message);
+  }
+
+  private onHandlerError(error: unknown): void {
+    if (error instanceof ProtocolViolation) {
+      this.onViolation(error);
+      return;
+    }
+    this.log.error({ err: error }, 'channel_error');
+    this.disconnect(ReasonCode.UnspecifiedError, 'internal error');
+  }
+
+  /** Closes the connection for a protocol violation by the client (logged), with an MQTT 5 reason. */
+  protocolViolation(reasonCode: number, detail: string): void {
+    this.log.info({ reason: reasonCodeName(reasonCode), detail }, 'protocol_violation');
+    this.disconnect(reasonCode, detail);
+  }
+
+  // ---------------------------------------------------------------- outbound
+
+  /** Encodes and queues a packet; everything queued in one turn goes out in one write. */
+  send(packet: Packet): void {
+    if (this.state === 'closed') return;
+    this.sendRaw(encodePacket(this.fitProperties(packet), this.protocolVersion));
+  }
+
+  sendRaw(bytes: Buffer): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.outbox.push(bytes);
+    this.outboxBytes += bytes.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outbox.length === 0) return;
+    const data = this.outbox.length === 1 ? this.outbox[0]! : Buffer.concat(this.outbox, this.outboxBytes);
+    this.outbox = [];
+    this.outboxBytes = 0;
+    this.transport.write(data);
+  }
+
+  /** True when the client is reading too slowly to take more right now. */
+  get congested(): boolean {
+    return this.transport.writableLength + this.outboxBytes > OUTBOUND_HIGH_WATER;
+  }
+
+  /**
+   * Drops the reason string and user properties when the client asked for no problem
+   * information [MQTT-3.1.2-29], or when they would push a packet over the client's Maximum Packet
+   * Size [MQTT-3.1.2-25] (for acks and DISCONNECT the rest of the packet must still go out).
+   */
+  private fitProperties(packet: Packet): Packet {
+    if (!this.isV5 || packet.type === 'publish' || !('properties' in packet) || !packet.properties) return packet;
+    const { reasonString, userProperties } = packet.properties;
+    if (reasonString === undefined && userProperties === undefined) return packet;
+    const allowed =
+      this.requestProblemInformation || packet.type === 'connack' || packet.type === 'disconnect';
+    if (allowed && encodePacket(packet, 5).length <= this.clientMaxPacketSize) return packet;
+    const properties: Properties = { ...packet.properties };
+    delete properties.reasonString;
+    delete properties.userProperties;
+    return { ...packet, properties } as Packet;
+  }
+
+  // ---------------------------------------------------------------- delivery
+
+  /** In-flight window: the client's Receive Maximum capped by the broker's limit [MQTT-3.3.4-9]. */
+  get window(): number {
+    return Math.min(this.clientReceiveMaximum, this.broker.limits.maxInflight);
+  }
+
+  /** Whether a message at this QoS would go out now rather than wait (used by shared groups). */
+  canTakeNow(qos: QoS): boolean {
+    if (this.state !== 'connected' || this.congested) return false;
+    return qos === 0 || (this.session!.inflight.size < this.window && this.session!.queue.length === 0);
+  }
+
+  /**
+   * Takes a message for this client: sends it now if the window and the socket allow, queues
+   * QoS 1/2 otherwise (bounded, with the drop policy), and drops QoS 0 when the client is
+   * congested (G7: a slow subscriber never stalls the others).
+   */
+  deliver(pending: PendingMessage): void {
+    const session = this.session!;
+    if (pending.qos === 0) {
+      if (this.congested) {
+        this.broker.dropped(pending, 'congested');
+        return;
+      }
+      this.transmit(pending, false);
+      return;
+    }
+    if (session.queue.length === 0 && session.inflight.size < this.window && !this.congested) {
+      this.transmit(pending, false);
+      return;
+    }
+    this.enqueue(pending);
+  }
+
+  private enqueue(pending: PendingMessage): void {
+    const session = this.session!;
+    if (session.queue.length >= this.broker.limits.maxQueuedMessages) {
+      if (this.broker.limits.queueDropPolicy === 'drop-new') {
+        this.broker.dropped(pending, 'queue_full');
+        return;
+      }
+      this.broker.dropped(session.queue.shift()!, 'queue_full');
+    }
+    session.queue.push(pending);
+  }
+
+  /** Sends queued messages while the window and the socket have room. */
+  pump(): void {
+    const session = this.session;
+    if (!session || this.state !== 'connected') return;
+    while (session.queue.length > 0 && session.inflight.size < this.window && !this.congested) {
+      this.transmit(session.queue.shift()!, false);
+    }
+    if (session.queue.length === 0) this.broker.pumpSharedGroups(this);
+  }
+
+  /** Writes one PUBLISH (a first send, or a resend with DUP set [MQTT-4.4.0-1]). */
+  transmit(pending: PendingMessage, resend: boolean): void {
+    const session = this.session!;
+    const now = this.broker.clock.now();
+    if (isExpired(pending.message, now)) {
+      // [MQTT-3.3.2-5] An expired message is not delivered to this subscriber.
+      if (pending.packetId !== undefined) session.inflight.delete(pending.packetId);
+      this.broker.expired(pending);
+      return;
+    }
+    if (pending.qos > 0 && pending.packetId === undefined) {
+      const id = session.allocatePacketId();
+      if (id === undefined) {
+        session.queue.unshift(pending);
+        return;
+      }
+      pending.packetId = id;
+      pending.state = 'sent';
+      session.inflight.set(id, pending);
+    }
+    const packet = this.publishPacket(pending, now, resend);
+    const bytes = encodePacket(packet, this.protocolVersion);
+    if (bytes.length > this.clientMaxPacketSize) {
+      // [MQTT-3.1.2-25] Too large for this client: discard as if delivered.
+      if (pending.packetId !== undefined) session.inflight.delete(pending.packetId);
+      this.broker.dropped(pending, 'packet_too_large');
+      return;
+    }
+    this.sendRaw(bytes);
+    this.broker.delivered(pending);
+  }
+
+  private publishPacket(pending: PendingMessage, now: number, dup: boolean): PublishPacket {
+    const { message } = pending;
+    const packet: PublishPacket = {
+      type: 'publish',
+      topic: message.topic,
+      payload: message.payload,
+      qos: pending.qos,
+      retain: pending.retain,
+      dup: dup && pending.qos > 0,
+    };
+    if (pending.qos > 0) packet.packetId = pending.packetId!;
+    if (this.isV5) {
+      const expiry = remainingExpirySeconds(message, now);
+      if (message.properties || pending.subscriptionIds || expiry !== undefined) {
+        const properties: Properties = message.properties ? { ...message.properties } : {};
+        if (expiry !== undefined) properties.messageExpiryInterval = expiry; // [MQTT-3.3.2-6]
+        if (pending.subscriptionIds) properties.subscriptionIdentifiers = pending.subscriptionIds; // [MQTT-3.3.4-3]
+        packet.properties = properties;
+      }
+    }
+    return packet;
+  }
+
+  /** Resends what was in flight when the session was last connected [MQTT-4.4.0-1]. */
+  resumeInflight(): void {
+    const session = this.session!;
+    for (const pending of [...session.inflight.values()]) {
+      if (pending.state === 'released') {
+        this.send({ type: 'pubrel', packetId: pending.packetId! });
+      } else {
+        this.transmit(pending, true);
+      }
+    }
+    this.pump();
+  }
+
+  private onDrain(): void {
+    this.pump();
+  }
+
+  // ---------------------------------------------------------------- keep alive
+
+  startKeepAlive(seconds: number): void {
+    this.keepAlive = seconds;
+    if (seconds === 0) return;
+    const limit = seconds * 1500; // [MQTT-3.1.2-24] one and a half times the keep alive
+    const check = (): void => {
+      if (this.state === 'closed') return;
+      const idle = this.broker.clock.now() - this.lastReceivedAt;
+      if (idle >= limit) {
+        this.log.info({ keepAlive: seconds }, 'keep_alive_timeout');
+        this.disconnect(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
+        return;
+      }
+      this.keepAliveTimer = this.broker.clock.setTimeout(check, limit - idle);
+    };
+    this.keepAliveTimer = this.broker.clock.setTimeout(check, limit);
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  /**
+   * Server-initiated close: MQTT 5 clients get DISCONNECT with the reason first
+   * [MQTT-3.14.2-1]; 3.1.1 has no server DISCONNECT, so the connection is just closed.
+   */
+  disconnect(reasonCode: number, reasonString?: string, properties?: Properties): void {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    if (this.state === 'connected' && this.isV5) {
+      const props: Properties = { ...properties };
+      if (reasonString !== undefined) props.reasonString = reasonString;
+      this.send({ type: 'disconnect', reasonCode, properties: props });
+    }
+    this.broker.recordServerDisconnect(this, reasonCode);
+    this.end();
+  }
+
+  /** Flushes queued bytes, then closes. */
+  end(): void {
+    this.flush();
+    if (this.state !== 'closed') this.state = 'closing';
+    this.transport.end();
+  }
+
+  destroy(): void {
+    this.transport.destroy();
+  }
+
+  private onTransportClose(error?: Error): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.session !== undefined;
+    this.state = 'closed';
+    this.outbox = [];
+    if (this.keepAliveTimer) this.broker.clock.clearTimeout(this.keepAliveTimer);
+    if (this.connectTimer) this.broker.clock.clearTimeout(this.connectTimer);
+    if (error) this.log.debug({ err: error.message }, 'transport_error');
+    this.broker.onChannelClosed(this, wasConnected);
+    for (const listener of this.closeListeners) listener();
+    this.closeListeners = [];
+  }
+}

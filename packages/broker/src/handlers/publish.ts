@@ -1,0 +1,158 @@
+import { ReasonCode, isValidMqttUtf8, topicNameError } from '@flockmq/protocol';
+import type { PubackPacket, PubcompPacket, PublishPacket, PubrecPacket, PubrelPacket } from '@flockmq/protocol';
+import type { Channel } from '../channel';
+import { messageFromPublish } from '../message';
+
+/**
+ * Inbound PUBLISH: check it against the limits, resolve its topic alias, authorise, route, and
+ * acknowledge — after anything durable the delivery needs has completed (G1).
+ */
+export function handlePublish(channel: Channel, packet: PublishPacket): void | Promise<void> {
+  const { broker } = channel;
+  const { limits } = broker;
+  const session = channel.session!;
+  const v5 = channel.isV5;
+
+  if (packet.qos > limits.maxQoS) {
+    // [MQTT-3.2.2-11] A QoS above Maximum QoS is a protocol error (0x9B).
+    return channel.protocolViolation(ReasonCode.QoSNotSupported, `QoS ${packet.qos} above maximum ${limits.maxQoS}`);
+  }
+  if (packet.retain && !limits.retainAvailable) {
+    // [MQTT-3.2.2-14] RETAIN when Retain Available is 0 (0x9A).
+    return channel.protocolViolation(ReasonCode.RetainNotSupported, 'retain is not supported');
+  }
+  const duplicateQoS2 = packet.qos === 2 && session.inboundQoS2.has(packet.packetId!);
+  if (packet.qos > 0 && !duplicateQoS2 && channel.inboundUnacked + session.inboundQoS2.size >= limits.receiveMaximum) {
+    // [MQTT-3.3.4-9] The client sent more unacknowledged QoS 1/2 publishes than Receive Maximum.
+    return channel.protocolViolation(ReasonCode.ReceiveMaximumExceeded, `more than ${limits.receiveMaximum} unacknowledged publishes`);
+  }
+
+  let topic = packet.topic;
+  const alias = packet.properties?.topicAlias;
+  if (alias !== undefined) {
+    if (alias === 0 || alias > limits.topicAliasMaximum) {
+      // [MQTT-3.3.2-8] [MQTT-3.3.2-9] [MQTT-3.3.2-10]
+      return channel.protocolViolation(ReasonCode.TopicAliasInvalid, `topic alias ${alias} out of range 1-${limits.topicAliasMaximum}`);
+    }
+    if (topic === '') {
+      const known = channel.topicAliases.get(alias);
+      if (known === undefined) return channel.protocolViolation(ReasonCode.ProtocolError, `unknown topic alias ${alias}`);
+      topic = known;
+    } else {
+      channel.topicAliases.set(alias, topic); // [MQTT-3.3.2-12]
+    }
+  }
+  const topicError = topicNameError(topic, { maxTopicLevels: limits.maxTopicLevels });
+  if (topicError) {
+    // [MQTT-3.3.2-1] [MQTT-3.3.2-2] The topic name must be a valid name without wildcards.
+    return channel.protocolViolation(ReasonCode.TopicNameInvalid, `topic name: ${topicError}`);
+  }
+
+  if (duplicateQoS2) {
+    // [MQTT-4.3.3-9] A resent QoS 2 PUBLISH before PUBREL is acknowledged but not delivered again.
+    channel.send({ type: 'pubrec', packetId: packet.packetId! });
+    return;
+  }
+
+  const refusal = refusePublish(channel, topic, packet);
+  if (refusal !== undefined) {
+    acknowledge(channel, packet, refusal);
+    return;
+  }
+
+  const message = messageFromPublish(packet, topic, channel.clientId, broker.clock.now());
+  const { matched, done } = broker.publish(message);
+  // MQTT 5: 0x10 tells the publisher nobody was subscribed (still a success).
+  const reasonCode = v5 && !matched ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
+  if (packet.qos === 0) {
+    if (done) return done.then(() => undefined);
+    return;
+  }
+  if (packet.qos === 2) session.inboundQoS2.add(packet.packetId!);
+  if (!done) {
+    acknowledge(channel, packet, reasonCode);
+    return;
+  }
+  channel.inboundUnacked++;
+  return done.then(() => {
+    channel.inboundUnacked--;
+    acknowledge(channel, packet, reasonCode);
+  });
+}
+
+/** A reason code when this publish must not be routed; undefined when it may. */
+function refusePublish(channel: Channel, topic: string, packet: PublishPacket): number | undefined {
+  const { hooks } = channel.broker;
+  if (topic.startsWith('$SYS') || (hooks.authorizePublish && !hooks.authorizePublish(channel.info, topic))) {
+    channel.log.info({ topic }, 'publish_not_authorized');
+    return ReasonCode.NotAuthorized;
+  }
+  if (channel.isV5 && packet.properties?.payloadFormatIndicator === 1 && !isValidMqttUtf8(packet.payload)) {
+    // [MQTT-3.3.2-4] The server may check a payload declared as UTF-8.
+    return ReasonCode.PayloadFormatInvalid;
+  }
+  return undefined;
+}
+
+/**
+ * PUBACK / PUBREC for a publish. 3.1.1 has no negative acknowledgement: a refused publish is
+ * acknowledged and discarded there [MQTT-3.3.5-2].
+ */
+function acknowledge(channel: Channel, packet: PublishPacket, reasonCode: number): void {
+  if (packet.qos === 0) return;
+  const ack = channel.isV5 && reasonCode !== ReasonCode.Success ? { reasonCode } : {};
+  // [MQTT-4.3.2-4] QoS 1 → PUBACK; [MQTT-4.3.3-8] QoS 2 → PUBREC.
+  if (packet.qos === 1) channel.send({ type: 'puback', packetId: packet.packetId!, ...ack });
+  else channel.send({ type: 'pubrec', packetId: packet.packetId!, ...ack });
+}
+
+/** PUBREL from the client releases an inbound QoS 2 packet id [MQTT-4.3.3-11]. */
+export function handlePubrel(channel: Channel, packet: PubrelPacket): void {
+  const known = channel.session!.inboundQoS2.delete(packet.packetId);
+  const ack: PubcompPacket = { type: 'pubcomp', packetId: packet.packetId };
+  if (!known && channel.isV5) ack.reasonCode = ReasonCode.PacketIdentifierNotFound;
+  channel.send(ack);
+}
+
+/** PUBACK completes an outbound QoS 1 delivery [MQTT-4.3.2-?]; the window has room again. */
+export function handlePuback(channel: Channel, packet: PubackPacket): void {
+  const session = channel.session!;
+  const pending = session.inflight.get(packet.packetId);
+  if (!pending || pending.qos !== 1) {
+    channel.log.debug({ packetId: packet.packetId }, 'puback_unknown_packet_id');
+    return;
+  }
+  session.inflight.delete(packet.packetId);
+  channel.pump();
+}
+
+/** PUBREC on an outbound QoS 2 delivery: answer PUBREL, or end the flow on an error code. */
+export function handlePubrec(channel: Channel, packet: PubrecPacket): void {
+  const session = channel.session!;
+  const pending = session.inflight.get(packet.packetId);
+  if (!pending || pending.qos !== 2) {
+    if (channel.isV5) channel.send({ type: 'pubrel', packetId: packet.packetId, reasonCode: ReasonCode.PacketIdentifierNotFound });
+    else channel.send({ type: 'pubrel', packetId: packet.packetId });
+    return;
+  }
+  if ((packet.reasonCode ?? 0) >= 0x80) {
+    // [MQTT-4.3.3-4] A failed PUBREC ends the exchange: the packet id is free again.
+    session.inflight.delete(packet.packetId);
+    channel.pump();
+    return;
+  }
+  pending.state = 'released';
+  channel.send({ type: 'pubrel', packetId: packet.packetId }); // [MQTT-4.3.3-4]
+}
+
+/** PUBCOMP completes an outbound QoS 2 delivery. */
+export function handlePubcomp(channel: Channel, packet: PubcompPacket): void {
+  const session = channel.session!;
+  const pending = session.inflight.get(packet.packetId);
+  if (!pending || pending.state !== 'released') {
+    channel.log.debug({ packetId: packet.packetId }, 'pubcomp_unknown_packet_id');
+    return;
+  }
+  session.inflight.delete(packet.packetId);
+  channel.pump();
+}

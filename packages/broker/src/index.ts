@@ -1,0 +1,29 @@
+export { Broker } from './broker';
+export type { Backends, BrokerOptions } from './broker';
+export type { Channel } from './channel';
+export { systemClock } from './clock';
+export type { Clock, TimerHandle } from './clock';
+export type { AuthenticateRequest, AuthenticateResult, BrokerHooks, ClientInfo } from './hooks';
+export { DEFAULT_LIMITS } from './limits';
+export type { BrokerLimits } from './limits';
+export { silentLogger } from './logger';
+export type { Logger } from './logger';
+export type { Message } from './message';
+export { RingBuffer } from './ring-buffer';
+export { BrokerStats } from './stats';
+export type { DropReason } from './stats';
+export type { Transport } from './transport';
+export { MemoryRetainStore } from './backends/memory-retain-store';
+export { MemoryRouteRegistry } from './backends/memory-route-registry';
+export { MemorySessionStore } from './backends/memory-session-store';
+export type { RetainStore } from './backends/retain-store';
+export type { RouteRegistry } from './backends/route-registry';
+export type {
+  AppendResult,
+  Ownership,
+  PendingMessage,
+  SessionState,
+  SessionStore,
+  StoredSubscription,
+  SubscriptionOptions,
+} from './backends/session-store';
