@@ -1,0 +1,167 @@
+/**
+ * The `flockmq` command, with its process surface (argv, env, stdio, signals, exit) injected so
+ * it runs in-process in tests. `cli.ts` wires it to the real process.
+ *
+ * Exit codes: 0 done (including a graceful shutdown), 1 failure at run time (a port in use),
+ * 2 usage or configuration error; a second SIGINT/SIGTERM exits at once with 128 + signal number.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, startHelp } from './config';
+import { createLogger } from './logging';
+import { startServer, type FlockServer } from './server';
+import { didYouMean } from './suggest';
+
+type Signal = 'SIGINT' | 'SIGTERM';
+
+export interface CliIo {
+  env: Readonly<Record<string, string | undefined>>;
+  /** Logs and help go here. */
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  /** Errors go here, one line each. */
+  stderr: { write(text: string): unknown };
+  signals: {
+    on(signal: Signal, listener: () => void): unknown;
+    off(signal: Signal, listener: () => void): unknown;
+  };
+  /** Exits the process at once (the second signal). */
+  exit(code: number): void;
+  /** Default for --node-id. Default: os.hostname(). */
+  hostname?: () => string;
+  /** Told once the node is listening (tests use it to find the ports). */
+  onStarted?: (server: FlockServer) => void;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+const EXIT_ON_SIGNAL: Readonly<Record<Signal, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+const COMMANDS = ['start'];
+
+export function usage(): string {
+  return [
+    'Usage: flockmq <command> [options]',
+    '',
+    'Commands:',
+    '  start          Run a FlockMQ node (flockmq start --help lists its options)',
+    '',
+    'Options:',
+    '  -h, --help     Show this help',
+    '  -v, --version  Print the version',
+    '',
+  ].join('\n');
+}
+
+export function version(): string {
+  // src/ and dist/ both sit next to package.json.
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+/** By code rather than instanceof, so a FlockError from another copy of the package counts too. */
+const isFlockError = (error: unknown): error is Error & { code: string } => {
+  const code: unknown = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('FLOCK_ERR_');
+};
+
+/** Prints `flockmq: <message>` and returns the exit code for the error. */
+function report(io: CliIo, error: unknown): number {
+  if (isFlockError(error)) {
+    io.stderr.write(`flockmq: ${error.message}\n`);
+    return error.code === 'FLOCK_ERR_CONFIG_INVALID' ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  io.stderr.write(`flockmq: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return EXIT_FAILURE;
+}
+
+/** Runs `flockmq <argv…>`; resolves with the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined) {
+    io.stderr.write(usage());
+    return EXIT_USAGE;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
+    io.stdout.write(usage());
+    return EXIT_OK;
+  }
+  if (command === '--version' || command === '-v') {
+    io.stdout.write(`${version()}\n`);
+    return EXIT_OK;
+  }
+  if (command.startsWith('-')) {
+    io.stderr.write(`flockmq: options go after the command, as in: flockmq start ${argv.join(' ')}\n`);
+    return EXIT_USAGE;
+  }
+  if (!COMMANDS.includes(command)) {
+    io.stderr.write(`flockmq: unknown command ${JSON.stringify(command)}${didYouMean(command, COMMANDS, (c) => JSON.stringify(c))}; see flockmq --help\n`);
+    return EXIT_USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(startHelp());
+    return EXIT_OK;
+  }
+  return start(rest, io);
+}
+
+async function start(argv: readonly string[], io: CliIo): Promise<number> {
+  const warnings: string[] = [];
+  let config;
+  try {
+    config = loadConfig({ argv, env: io.env, hostname: io.hostname, onWarning: (w) => warnings.push(w) });
+  } catch (error) {
+    return report(io, error);
+  }
+
+  const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId, destination: io.stdout });
+  for (const warning of warnings) logger.warn({ warning }, 'config_warning');
+
+  let server: FlockServer;
+  try {
+    server = await startServer(config, { logger });
+  } catch (error) {
+    return report(io, error);
+  }
+  io.onStarted?.(server);
+
+  return new Promise<number>((resolve) => {
+    let shuttingDown = false;
+    const onSignal = (signal: Signal): void => {
+      if (shuttingDown) {
+        io.stderr.write(`flockmq: ${signal} again, exiting without waiting for shutdown\n`);
+        io.exit(EXIT_ON_SIGNAL[signal]);
+        return;
+      }
+      shuttingDown = true;
+      logger.info({ signal }, 'shutdown_requested');
+      server.close().then(
+        () => finish(EXIT_OK),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown_failed');
+          finish(EXIT_FAILURE);
+        },
+      );
+    };
+    const onInt = (): void => onSignal('SIGINT');
+    const onTerm = (): void => onSignal('SIGTERM');
+    const finish = (code: number): void => {
+      io.signals.off('SIGINT', onInt);
+      io.signals.off('SIGTERM', onTerm);
+      resolve(code);
+    };
+    io.signals.on('SIGINT', onInt);
+    io.signals.on('SIGTERM', onTerm);
+  });
+}
+
+/** The real process. */
+export function processIo(): CliIo {
+  return {
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signals: process,
+    exit: (code) => process.exit(code),
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * Every setting of a FlockMQ node, defined once. Flag names, environment variable names, config
+ * file keys, help text and validation are all derived from this table:
+ *
+ *   key `maxPacketSize` (config file: "limits": { "maxPacketSize": … })
+ *   → flag `--max-packet-size` → environment `FLOCKMQ_MAX_PACKET_SIZE`
+ */
+import { DEFAULT_LIMITS, type BrokerLimits } from '@flockmq/broker';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The WebSocket listener is disabled with `--ws-port off` (`FLOCKMQ_WS_PORT=off`, `"wsPort": "off"`). */
+export const PORT_OFF = 'off';
+
+export interface ServerConfig {
+  /** Name of this node in the cluster and in every log line. Default: the host name. */
+  nodeId: string;
+  /** Address both MQTT listeners bind to. */
+  host: string;
+  /** MQTT over TCP; 0 binds any free port. */
+  port: number;
+  /** MQTT over WebSocket; 0 binds any free port, 'off' disables the listener. */
+  wsPort: number | typeof PORT_OFF;
+  /** HTTP path of the WebSocket endpoint; other paths answer 404. */
+  wsPath: string;
+  logLevel: LogLevel;
+  limits: BrokerLimits;
+}
+
+/** The settings outside `limits`. */
+export type ServerSettings = Omit<ServerConfig, 'limits'>;
+
+/** How a setting's value is written and which values are valid. */
+export type ValueType =
+  | { readonly kind: 'integer'; readonly min: number; readonly max: number; readonly unit: string }
+  | { readonly kind: 'port'; readonly off: boolean }
+  | { readonly kind: 'choice'; readonly choices: readonly string[]; readonly unit: string }
+  | { readonly kind: 'boolean' }
+  | { readonly kind: 'string'; readonly pattern: RegExp; readonly expected: string; readonly unit: string };
+
+/** What defaults may depend on; injected so tests are exact. */
+export interface DefaultsContext {
+  hostname: string;
+}
+
+export interface SettingSpec<T> {
+  readonly type: ValueType;
+  readonly default: T | ((context: DefaultsContext) => T);
+  /** How the default reads in --help when it is computed. */
+  readonly defaultHelp?: string;
+  /** One line for --help. */
+  readonly help: string;
+}
+
+const MAX_COUNT = 2_147_483_647;
+
+const integer = (min: number, max: number, unit = 'n'): ValueType => ({ kind: 'integer', min, max, unit });
+
+export const SERVER_SETTINGS: { readonly [K in keyof ServerSettings]: SettingSpec<ServerSettings[K]> } = {
+  nodeId: {
+    type: {
+      kind: 'string',
+      pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+      expected: "1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
+      unit: 'id',
+    },
+    default: (context) => context.hostname,
+    defaultHelp: 'the host name',
+    help: 'Name of this node in the cluster and in logs',
+  },
+  host: {
+    type: { kind: 'string', pattern: /^[^\s/]+$/, expected: 'an IP address or host name', unit: 'address' },
+    default: '0.0.0.0',
+    help: 'Address the MQTT listeners bind to',
+  },
+  port: {
+    type: { kind: 'port', off: false },
+    default: 1883,
+    help: 'MQTT over TCP port (0 = any free port)',
+  },
+  wsPort: {
+    type: { kind: 'port', off: true },
+    default: 8083,
+    help: `MQTT over WebSocket port (0 = any free port, ${PORT_OFF} = no WebSocket listener)`,
+  },
+  wsPath: {
+    type: { kind: 'string', pattern: /^\/[^\s?#]*$/, expected: 'a path starting with /', unit: 'path' },
+    default: '/mqtt',
+    help: 'HTTP path of the WebSocket endpoint',
+  },
+  logLevel: {
+    type: { kind: 'choice', choices: LOG_LEVELS, unit: 'level' },
+    default: 'info',
+    help: 'Log level',
+  },
+};
+
+export const LIMIT_SETTINGS: { readonly [K in keyof BrokerLimits]: SettingSpec<BrokerLimits[K]> } = {
+  maxPacketSize: {
+    // 268,435,455 bytes of remaining length (the largest Variable Byte Integer) + 5 bytes of fixed header.
+    type: integer(64, 268_435_460, 'bytes'),
+    default: DEFAULT_LIMITS.maxPacketSize,
+    help: 'Largest packet accepted from or sent to a client',
+  },
+  receiveMaximum: {
+    type: integer(1, 65_535),
+    default: DEFAULT_LIMITS.receiveMaximum,
+    help: 'Unacknowledged QoS 1/2 publishes a client may send (Receive Maximum)',
+  },
+  maxInflight: {
+    type: integer(1, 65_535),
+    default: DEFAULT_LIMITS.maxInflight,
+    help: 'Outbound in-flight window per session',
+  },
+  maxQueuedMessages: {
+    type: integer(0, MAX_COUNT),
+    default: DEFAULT_LIMITS.maxQueuedMessages,
+    help: 'Messages queued per session beyond the in-flight window',
+  },
+  queueDropPolicy: {
+    type: { kind: 'choice', choices: ['drop-oldest', 'drop-new'], unit: 'policy' },
+    default: DEFAULT_LIMITS.queueDropPolicy,
+    help: 'Which message goes when a session queue is full',
+  },
+  maxKeepAlive: {
+    type: integer(0, 65_535, 'seconds'),
+    default: DEFAULT_LIMITS.maxKeepAlive,
+    help: 'Longest keep alive granted (0 = no limit)',
+  },
+  maxQoS: {
+    type: integer(0, 2, 'qos'),
+    default: DEFAULT_LIMITS.maxQoS,
+    help: 'Highest QoS accepted for publishes (Maximum QoS)',
+  },
+  retainAvailable: {
+    type: { kind: 'boolean' },
+    default: DEFAULT_LIMITS.retainAvailable,
+    help: 'Support retained messages',
+  },
+  topicAliasMaximum: {
+    type: integer(0, 65_535),
+    default: DEFAULT_LIMITS.topicAliasMaximum,
+    help: 'Topic aliases a client may use towards the broker',
+  },
+  maxSessionExpiryInterval: {
+    type: integer(0, 4_294_967_295, 'seconds'),
+    default: DEFAULT_LIMITS.maxSessionExpiryInterval,
+    help: 'Longest session expiry interval granted',
+  },
+  maxTopicLevels: {
+    type: integer(1, 65_535),
+    default: DEFAULT_LIMITS.maxTopicLevels,
+    help: 'Topic levels allowed in a topic name or filter',
+  },
+  maxSubscriptionsPerSession: {
+    type: integer(1, MAX_COUNT),
+    default: DEFAULT_LIMITS.maxSubscriptionsPerSession,
+    help: 'Subscriptions one session may hold',
+  },
+  maxConnections: {
+    type: integer(0, MAX_COUNT),
+    default: DEFAULT_LIMITS.maxConnections,
+    help: 'Concurrent client connections on this node (0 = no limit)',
+  },
+  connectTimeout: {
+    type: integer(1, 65_535, 'seconds'),
+    default: DEFAULT_LIMITS.connectTimeout,
+    help: 'Time a new connection has to send CONNECT',
+  },
+  maxClientIdLength: {
+    // [MQTT-3.1.3-5] The Server MUST allow ClientIds which are between 1 and 23 UTF-8 encoded bytes.
+    type: integer(23, 65_535, 'bytes'),
+    default: DEFAULT_LIMITS.maxClientIdLength,
+    help: 'Longest client identifier accepted',
+  },
+  wildcardSubscriptionAvailable: {
+    type: { kind: 'boolean' },
+    default: DEFAULT_LIMITS.wildcardSubscriptionAvailable,
+    help: 'Support wildcard (+, #) subscriptions',
+  },
+  sharedSubscriptionAvailable: {
+    type: { kind: 'boolean' },
+    default: DEFAULT_LIMITS.sharedSubscriptionAvailable,
+    help: 'Support shared ($share/…) subscriptions',
+  },
+  subscriptionIdentifiersAvailable: {
+    type: { kind: 'boolean' },
+    default: DEFAULT_LIMITS.subscriptionIdentifiersAvailable,
+    help: 'Support subscription identifiers',
+  },
+};
+
+/** One row of the table with its derived names. */
+export interface Setting {
+  /** Field name in ServerConfig or BrokerLimits. */
+  readonly key: string;
+  readonly group: 'server' | 'limits';
+  /** Key path in the config file: `port`, `limits.maxQoS`. */
+  readonly path: string;
+  /** Without the leading dashes: `max-qos`. */
+  readonly flag: string;
+  /** `FLOCKMQ_MAX_QOS`. */
+  readonly env: string;
+  readonly spec: SettingSpec<unknown>;
+}
+
+export const ENV_PREFIX = 'FLOCKMQ_';
+
+/** `maxQoS` → ['max', 'QoS']; `wsPort` → ['ws', 'Port']. "QoS" is one word. */
+const words = (key: string): string[] => key.match(/QoS|[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])/g) ?? [key];
+
+export const flagName = (key: string): string => words(key).join('-').toLowerCase();
+export const envName = (flag: string): string => ENV_PREFIX + flag.toUpperCase().replace(/-/g, '_');
+
+const row = (group: Setting['group'], key: string, spec: SettingSpec<unknown>): Setting => {
+  const flag = flagName(key);
+  return { key, group, path: group === 'limits' ? `limits.${key}` : key, flag, env: envName(flag), spec };
+};
+
+export const SETTINGS: readonly Setting[] = [
+  ...Object.entries(SERVER_SETTINGS).map(([key, spec]) => row('server', key, spec as SettingSpec<unknown>)),
+  ...Object.entries(LIMIT_SETTINGS).map(([key, spec]) => row('limits', key, spec as SettingSpec<unknown>)),
+];
+
+/** The one option that is not a setting: where to read the config file from. */
+export const CONFIG_OPTION = {
+  flag: 'config',
+  env: envName('config'),
+  unit: 'path',
+  help: 'JSON config file: {"port": 1883, "limits": {"maxQoS": 1}}',
+} as const;
+
+export const settingByFlag: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.flag, s]));
+export const settingByEnv: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.env, s]));
+export const settingByPath: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.path, s]));
+
+export function defaultValue(setting: Setting, context: DefaultsContext): unknown {
+  const value = setting.spec.default;
+  return typeof value === 'function' ? (value as (c: DefaultsContext) => unknown)(context) : value;
+}

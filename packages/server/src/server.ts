@@ -1,0 +1,104 @@
+/**
+ * One FlockMQ node: the broker plus its listeners. Start order is broker, then listeners (so no
+ * connection reaches a broker that is not ready); close order is stop accepting, close the broker
+ * (it tells clients why), then close the listeners.
+ */
+import { Broker, type Logger } from '@flockmq/broker';
+import { PORT_OFF, type ServerConfig } from './config';
+import { listenTcp } from './listeners/tcp';
+import { listenWs } from './listeners/ws';
+import { DEFAULT_CLOSE_GRACE_MS, type Listener } from './listeners/listener';
+import { createLogger } from './logging';
+
+export interface StartServerOptions {
+  /** Default: a pino logger built from config.logLevel and config.nodeId. */
+  logger?: Logger;
+  /** How long close() lets connections finish before destroying them. Default 2 s. */
+  closeGraceMs?: number;
+}
+
+export interface FlockServer {
+  readonly broker: Broker;
+  readonly config: ServerConfig;
+  /** The bound MQTT/TCP port (the real one when config.port is 0). */
+  readonly tcpPort: number;
+  /** The bound MQTT/WebSocket port, or null when config.wsPort is 'off'. */
+  readonly wsPort: number | null;
+  /** Stops accepting, closes the broker (MQTT 5 clients get 0x8B), closes the listeners. Idempotent. */
+  close(): Promise<void>;
+  /** Resolves when close() has finished, however it was started. */
+  closed(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const displayHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+export async function startServer(config: ServerConfig, options: StartServerOptions = {}): Promise<FlockServer> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, nodeId: config.nodeId });
+  const graceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+
+  const broker = new Broker({ nodeId: config.nodeId, limits: config.limits, logger });
+  await broker.start();
+
+  const listeners: Listener[] = [];
+  try {
+    listeners.push(await listenTcp({ host: config.host, port: config.port, acceptor: broker, logger }));
+    if (config.wsPort !== PORT_OFF) {
+      listeners.push(
+        await listenWs({
+          host: config.host,
+          port: config.wsPort,
+          path: config.wsPath,
+          maxPacketSize: config.limits.maxPacketSize,
+          acceptor: broker,
+          logger,
+        }),
+      );
+    }
+  } catch (error) {
+    await Promise.allSettled(listeners.map((listener) => listener.close(0)));
+    await broker.close();
+    throw error;
+  }
+
+  const tcp = listeners.find((l) => l.name === 'tcp');
+  const ws = listeners.find((l) => l.name === 'ws');
+  const host = displayHost(config.host);
+  logger.info(
+    {
+      tcp: tcp && `mqtt://${host}:${tcp.port}`,
+      ws: ws ? `ws://${host}:${ws.port}${config.wsPath}` : PORT_OFF,
+    },
+    'listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  let markClosed: () => void = () => undefined;
+  const closedPromise = new Promise<void>((resolve) => {
+    markClosed = resolve;
+  });
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      logger.info({ connections: broker.connectionCount }, 'server_closing');
+      for (const listener of listeners) listener.stopAccepting();
+      try {
+        await broker.close();
+      } finally {
+        await Promise.all(listeners.map((listener) => listener.close(graceMs)));
+        logger.info({}, 'server_closed');
+        markClosed();
+      }
+    })();
+    return closing;
+  };
+
+  return {
+    broker,
+    config,
+    tcpPort: tcp?.port ?? config.port,
+    wsPort: ws?.port ?? null,
+    close,
+    closed: () => closedPromise,
+    [Symbol.asyncDispose]: close,
+  };
+}
