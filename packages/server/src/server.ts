@@ -3,7 +3,7 @@
  * connection reaches a broker that is not ready); close order is stop accepting, close the broker
  * (it tells clients why), then close the listeners.
  */
-import { Broker, type Logger } from '@flockmq/broker';
+import { Broker, type BrokerOptions, type Logger } from '@flockmq/broker';
 import { PORT_OFF, type ServerConfig } from './config';
 import { listenTcp } from './listeners/tcp';
 import { listenWs } from './listeners/ws';
@@ -15,6 +15,8 @@ export interface StartServerOptions {
   logger?: Logger;
   /** How long close() lets connections finish before destroying them. Default 2 s. */
   closeGraceMs?: number;
+  /** Broker options not covered by the config (hooks, an injected clock, backends). */
+  brokerOptions?: Omit<BrokerOptions, 'nodeId' | 'limits' | 'logger'>;
 }
 
 export interface FlockServer {
@@ -37,7 +39,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const logger = options.logger ?? createLogger({ level: config.logLevel, nodeId: config.nodeId });
   const graceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
 
-  const broker = new Broker({ nodeId: config.nodeId, limits: config.limits, logger });
+  const broker = new Broker({ ...options.brokerOptions, nodeId: config.nodeId, limits: config.limits, logger });
   await broker.start();
 
   const listeners: Listener[] = [];
