@@ -117,42 +117,52 @@ async function start(argv: readonly string[], io: CliIo): Promise<number> {
   const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId, destination: io.stdout });
   for (const warning of warnings) logger.warn({ warning }, 'config_warning');
 
+  // Signals are handled from before the server starts: a SIGTERM during start-up (a pod deleted
+  // right after it was created) still shuts down gracefully instead of killing the process.
+  let signalled: Signal | undefined;
+  let shutdown: (() => void) | undefined;
+  const onSignal = (signal: Signal): void => {
+    if (signalled !== undefined) {
+      io.stderr.write(`flockmq: ${signal} again, exiting without waiting for shutdown\n`);
+      io.exit(EXIT_ON_SIGNAL[signal]);
+      return;
+    }
+    signalled = signal;
+    logger.info({ signal }, 'shutdown_requested');
+    shutdown?.();
+  };
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  io.signals.on('SIGINT', onInt);
+  io.signals.on('SIGTERM', onTerm);
+  const removeHandlers = (): void => {
+    io.signals.off('SIGINT', onInt);
+    io.signals.off('SIGTERM', onTerm);
+  };
+
   let server: FlockServer;
   try {
     server = await startServer(config, { logger });
   } catch (error) {
+    removeHandlers();
     return report(io, error);
   }
   io.onStarted?.(server);
 
-  return new Promise<number>((resolve) => {
-    let shuttingDown = false;
-    const onSignal = (signal: Signal): void => {
-      if (shuttingDown) {
-        io.stderr.write(`flockmq: ${signal} again, exiting without waiting for shutdown\n`);
-        io.exit(EXIT_ON_SIGNAL[signal]);
-        return;
-      }
-      shuttingDown = true;
-      logger.info({ signal }, 'shutdown_requested');
-      server.close().then(
-        () => finish(EXIT_OK),
+  const running = server;
+  const code = await new Promise<number>((resolve) => {
+    shutdown = () =>
+      running.close().then(
+        () => resolve(EXIT_OK),
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown_failed');
-          finish(EXIT_FAILURE);
+          resolve(EXIT_FAILURE);
         },
       );
-    };
-    const onInt = (): void => onSignal('SIGINT');
-    const onTerm = (): void => onSignal('SIGTERM');
-    const finish = (code: number): void => {
-      io.signals.off('SIGINT', onInt);
-      io.signals.off('SIGTERM', onTerm);
-      resolve(code);
-    };
-    io.signals.on('SIGINT', onInt);
-    io.signals.on('SIGTERM', onTerm);
+    if (signalled !== undefined) shutdown();
   });
+  removeHandlers();
+  return code;
 }
 
 /** The real process. */

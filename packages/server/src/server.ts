@@ -1,7 +1,7 @@
 /**
  * One FlockMQ node: the broker plus its listeners. Start order is broker, then listeners (so no
- * connection reaches a broker that is not ready); close order is stop accepting, close the broker
- * (it tells clients why), then close the listeners.
+ * connection reaches a broker that is not ready); close order is stop accepting, then close the
+ * broker (it tells clients why) while the listeners wait for those connections to go.
  */
 import { Broker, type BrokerOptions, type Logger } from '@flockmq/broker';
 import { PORT_OFF, type ServerConfig } from './config';
@@ -83,13 +83,15 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     closing ??= (async () => {
       logger.info({ connections: broker.connectionCount }, 'server_closing');
       for (const listener of listeners) listener.stopAccepting();
-      try {
-        await broker.close();
-      } finally {
-        await Promise.all(listeners.map((listener) => listener.close(graceMs)));
-        logger.info({}, 'server_closed');
-        markClosed();
-      }
+      // The broker disconnects its clients while the listeners give those connections graceMs
+      // to close before destroying them, so a client that never closes cannot hold up shutdown.
+      const [brokerClosed] = await Promise.allSettled([
+        broker.close(),
+        ...listeners.map((listener) => listener.close(graceMs)),
+      ]);
+      logger.info({}, 'server_closed');
+      markClosed();
+      if (brokerClosed.status === 'rejected') throw brokerClosed.reason;
     })();
     return closing;
   };
