@@ -71,7 +71,9 @@ function report(io: CliIo, error: unknown): number {
     io.stderr.write(`flockmq: ${error.message}\n`);
     return error.code === 'FLOCK_ERR_CONFIG_INVALID' ? EXIT_USAGE : EXIT_FAILURE;
   }
-  io.stderr.write(`flockmq: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  io.stderr.write(
+    `flockmq: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   return EXIT_FAILURE;
 }
 
@@ -95,7 +97,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return EXIT_USAGE;
   }
   if (!COMMANDS.includes(command)) {
-    io.stderr.write(`flockmq: unknown command ${JSON.stringify(command)}${didYouMean(command, COMMANDS, (c) => JSON.stringify(c))}; see flockmq --help\n`);
+    io.stderr.write(
+      `flockmq: unknown command ${JSON.stringify(command)}${didYouMean(command, COMMANDS, (c) => JSON.stringify(c))}; see flockmq --help\n`,
+    );
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

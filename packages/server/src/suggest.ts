@@ -45,7 +45,11 @@ export function closest(input: string, candidates: Iterable<string>): string | u
 }
 
 /** ` (did you mean X?)` or the empty string. */
-export function didYouMean(input: string, candidates: Iterable<string>, show: (s: string) => string = (s) => s): string {
+export function didYouMean(
+  input: string,
+  candidates: Iterable<string>,
+  show: (s: string) => string = (s) => s,
+): string {
   const match = closest(input, candidates);
   return match === undefined ? '' : ` (did you mean ${show(match)}?)`;
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -112,8 +112,11 @@ describe('cli - in process', () => {
     const exitCode = main(['start', '--host', host, '--port', '0', '--ws-port', '0'], io);
     const server = await started;
 
-    const client = await mqtt.connectAsync(`mqtt://${host}:${server.tcpPort}`, { protocolVersion: 5, reconnectPeriod: 0 });
-    const disconnect = once(client, 'disconnect');
+    const client = await mqtt.connectAsync(`mqtt://${host}:${server.tcpPort}`, {
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+    });
+    const disconnect = new Promise((resolve) => client.once('disconnect', resolve));
     signals.emit('SIGTERM');
     expect(await exitCode).toBe(0);
     await disconnect;
@@ -163,7 +166,10 @@ describe('cli - the built executable', () => {
   });
 
   function run(args: string[]) {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+    const child = spawn(process.execPath, [bin, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -177,7 +183,9 @@ describe('cli - the built executable', () => {
     try {
       const flockmq = run(['start', '--host', host, '--port', String(busy.port), '--ws-port', 'off']);
       expect(await flockmq.exited).toBe(1);
-      expect(flockmq.stderr()).toBe(`flockmq: port ${busy.port} is already in use (MQTT/TCP); choose another with --port\n`);
+      expect(flockmq.stderr()).toBe(
+        `flockmq: port ${busy.port} is already in use (MQTT/TCP); choose another with --port\n`,
+      );
     } finally {
       await busy.close();
     }

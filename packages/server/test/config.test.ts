@@ -53,11 +53,29 @@ describe('config - defaults', () => {
     expect(names.maxQoS).toEqual(['max-qos', 'FLOCKMQ_MAX_QOS']);
     expect(names.maxClientIdLength).toEqual(['max-client-id-length', 'FLOCKMQ_MAX_CLIENT_ID_LENGTH']);
     for (const flag of [
-      'host', 'port', 'ws-port', 'ws-path', 'node-id', 'log-level', 'max-packet-size', 'receive-maximum',
-      'max-inflight', 'max-queued-messages', 'queue-drop-policy', 'max-keep-alive', 'max-qos',
-      'retain-available', 'topic-alias-maximum', 'max-session-expiry-interval', 'max-topic-levels',
-      'max-subscriptions-per-session', 'max-connections', 'max-client-id-length',
-      'wildcard-subscription-available', 'shared-subscription-available', 'subscription-identifiers-available',
+      'host',
+      'port',
+      'ws-port',
+      'ws-path',
+      'node-id',
+      'log-level',
+      'max-packet-size',
+      'receive-maximum',
+      'max-inflight',
+      'max-queued-messages',
+      'queue-drop-policy',
+      'max-keep-alive',
+      'max-qos',
+      'retain-available',
+      'topic-alias-maximum',
+      'max-session-expiry-interval',
+      'max-topic-levels',
+      'max-subscriptions-per-session',
+      'max-connections',
+      'max-client-id-length',
+      'wildcard-subscription-available',
+      'shared-subscription-available',
+      'subscription-identifiers-available',
     ]) {
       expect(SETTINGS.map((s) => s.flag)).toContain(flag);
     }
@@ -86,7 +104,11 @@ describe('config - sources', () => {
   });
 
   test('config - the environment overrides the config file', () => {
-    const config = load({ argv: ['--config', 'flock.json'], env: { FLOCKMQ_PORT: '2000', FLOCKMQ_MAX_QOS: '0' }, files });
+    const config = load({
+      argv: ['--config', 'flock.json'],
+      env: { FLOCKMQ_PORT: '2000', FLOCKMQ_MAX_QOS: '0' },
+      files,
+    });
     expect(config.port).toBe(2000);
     expect(config.limits.maxQoS).toBe(0);
     expect(config.wsPath).toBe('/file');
@@ -113,25 +135,39 @@ describe('config - sources', () => {
     expect(load({ argv: ['--no-retain-available', '--retain-available'] }).limits.retainAvailable).toBe(true);
     expect(load({ argv: ['--retain-available=false'] }).limits.retainAvailable).toBe(false);
     expect(load({ env: { FLOCKMQ_RETAIN_AVAILABLE: '0' } }).limits.retainAvailable).toBe(false);
-    expect(load({ files: { 'f.json': json({ limits: { retainAvailable: false } }) }, argv: ['--config', 'f.json'] }).limits.retainAvailable).toBe(false);
+    expect(
+      load({ files: { 'f.json': json({ limits: { retainAvailable: false } }) }, argv: ['--config', 'f.json'] }).limits
+        .retainAvailable,
+    ).toBe(false);
   });
 
   test('config - every setting can be set from each source', () => {
     for (const setting of SETTINGS) {
       const type = setting.spec.type;
       const [text, value]: [string, unknown] =
-        type.kind === 'integer' ? [String(type.min), type.min]
-        : type.kind === 'port' ? ['4321', 4321]
-        : type.kind === 'choice' ? [type.choices[type.choices.length - 1] ?? '', type.choices[type.choices.length - 1]]
-        : type.kind === 'boolean' ? ['false', false]
-        : setting.key === 'wsPath' ? ['/x', '/x'] : ['x1', 'x1'];
+        type.kind === 'integer'
+          ? [String(type.min), type.min]
+          : type.kind === 'port'
+            ? ['4321', 4321]
+            : type.kind === 'choice'
+              ? [type.choices[type.choices.length - 1] ?? '', type.choices[type.choices.length - 1]]
+              : type.kind === 'boolean'
+                ? ['false', false]
+                : setting.key === 'wsPath'
+                  ? ['/x', '/x']
+                  : ['x1', 'x1'];
       const get = (c: ServerConfig): unknown =>
-        setting.group === 'limits' ? (c.limits as unknown as Record<string, unknown>)[setting.key] : (c as unknown as Record<string, unknown>)[setting.key];
+        setting.group === 'limits'
+          ? (c.limits as unknown as Record<string, unknown>)[setting.key]
+          : (c as unknown as Record<string, unknown>)[setting.key];
       const file = setting.group === 'limits' ? { limits: { [setting.key]: value } } : { [setting.key]: value };
       const ws = setting.key === 'port' ? ['--ws-port', 'off'] : [];
       expect([setting.flag, get(load({ argv: [`--${setting.flag}=${text}`, ...ws] }))]).toEqual([setting.flag, value]);
       expect([setting.env, get(load({ env: { [setting.env]: text }, argv: ws }))]).toEqual([setting.env, value]);
-      expect([setting.path, get(load({ argv: ['--config', 'f.json', ...ws], files: { 'f.json': json(file) } }))]).toEqual([setting.path, value]);
+      expect([
+        setting.path,
+        get(load({ argv: ['--config', 'f.json', ...ws], files: { 'f.json': json(file) } })),
+      ]).toEqual([setting.path, value]);
     }
   });
 
@@ -148,7 +184,10 @@ describe('config - sources', () => {
 
   test('config - an unknown FLOCKMQ_ variable is a warning, not an error', () => {
     const warnings: string[] = [];
-    const config = load({ env: { FLOCKMQ_PROT: '1', FLOCKMQ_PORT: '5', OTHER: 'x' }, onWarning: (w) => warnings.push(w) });
+    const config = load({
+      env: { FLOCKMQ_PROT: '1', FLOCKMQ_PORT: '5', OTHER: 'x' },
+      onWarning: (w) => warnings.push(w),
+    });
     expect(config.port).toBe(5);
     expect(warnings).toEqual(['FLOCKMQ_PROT is not a FlockMQ setting and is ignored (did you mean FLOCKMQ_PORT?)']);
   });
@@ -178,11 +217,17 @@ describe('config - validation', () => {
   });
 
   test('config - not a whole number', () => {
-    invalid({ argv: ['--max-packet-size', '1.5'] }, '--max-packet-size: "1.5" is not a whole number (expected 64-268435460)');
+    invalid(
+      { argv: ['--max-packet-size', '1.5'] },
+      '--max-packet-size: "1.5" is not a whole number (expected 64-268435460)',
+    );
   });
 
   test('config - [MQTT-3.1.3-5] client ids of 23 bytes must stay allowed', () => {
-    invalid({ argv: ['--max-client-id-length', '22'] }, '--max-client-id-length: 22 is out of range (expected 23-65535)');
+    invalid(
+      { argv: ['--max-client-id-length', '22'] },
+      '--max-client-id-length: 22 is out of range (expected 23-65535)',
+    );
   });
 
   test('config - an unknown flag suggests the closest', () => {
@@ -210,13 +255,25 @@ describe('config - validation', () => {
   });
 
   test('config - a boolean that is not true or false', () => {
-    invalid({ env: { FLOCKMQ_RETAIN_AVAILABLE: 'yes' } }, 'FLOCKMQ_RETAIN_AVAILABLE: "yes" is not a boolean (expected true or false)');
-    invalid({ argv: ['--retain-available=maybe'] }, '--retain-available: "maybe" is not a boolean (expected true or false)');
+    invalid(
+      { env: { FLOCKMQ_RETAIN_AVAILABLE: 'yes' } },
+      'FLOCKMQ_RETAIN_AVAILABLE: "yes" is not a boolean (expected true or false)',
+    );
+    invalid(
+      { argv: ['--retain-available=maybe'] },
+      '--retain-available: "maybe" is not a boolean (expected true or false)',
+    );
   });
 
   test('config - a choice that is not one of the choices', () => {
-    invalid({ argv: ['--queue-drop-policy', 'drop-old'] }, '--queue-drop-policy: "drop-old" is not valid (expected drop-oldest or drop-new)');
-    invalid({ env: { FLOCKMQ_LOG_LEVEL: 'verbose' } }, 'FLOCKMQ_LOG_LEVEL: "verbose" is not valid (expected fatal, error, warn, info, debug, trace or silent)');
+    invalid(
+      { argv: ['--queue-drop-policy', 'drop-old'] },
+      '--queue-drop-policy: "drop-old" is not valid (expected drop-oldest or drop-new)',
+    );
+    invalid(
+      { env: { FLOCKMQ_LOG_LEVEL: 'verbose' } },
+      'FLOCKMQ_LOG_LEVEL: "verbose" is not valid (expected fatal, error, warn, info, debug, trace or silent)',
+    );
   });
 
   test('config - a WebSocket path must start with /', () => {
@@ -224,22 +281,33 @@ describe('config - validation', () => {
   });
 
   test('config - a node id with invalid characters', () => {
-    invalid({ argv: ['--node-id', 'a b'] }, `--node-id: "a b" is not valid (expected 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit)`);
+    invalid(
+      { argv: ['--node-id', 'a b'] },
+      `--node-id: "a b" is not valid (expected 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit)`,
+    );
   });
 
   test('config - an invalid host name as default node id names --node-id', () => {
     const error = loadError({ hostname: () => 'bad host' });
     expect(error.code).toBe('FLOCK_ERR_CONFIG_INVALID');
-    expect(error.message).toMatch(/^default of --node-id \(the host name\): "bad host" is not valid .*; set --node-id$/);
+    expect(error.message).toMatch(
+      /^default of --node-id \(the host name\): "bad host" is not valid .*; set --node-id$/,
+    );
   });
 
   test('config - the same port for TCP and WebSocket', () => {
-    invalid({ env: { FLOCKMQ_WS_PORT: '1883' } }, 'FLOCKMQ_WS_PORT: 1883 is also the MQTT/TCP port (default of --port); choose another port or off');
+    invalid(
+      { env: { FLOCKMQ_WS_PORT: '1883' } },
+      'FLOCKMQ_WS_PORT: 1883 is also the MQTT/TCP port (default of --port); choose another port or off',
+    );
   });
 
   test('config - a missing config file names the option that gave it', () => {
     invalid({ argv: ['--config', 'nope.json'] }, '--config: cannot read config file "nope.json" (no such file)');
-    invalid({ env: { FLOCKMQ_CONFIG: 'nope.json' } }, 'FLOCKMQ_CONFIG: cannot read config file "nope.json" (no such file)');
+    invalid(
+      { env: { FLOCKMQ_CONFIG: 'nope.json' } },
+      'FLOCKMQ_CONFIG: cannot read config file "nope.json" (no such file)',
+    );
   });
 
   test('config - a config file that is not JSON', () => {
@@ -249,27 +317,61 @@ describe('config - validation', () => {
   });
 
   test('config - a config file that is not an object', () => {
-    invalid({ argv: ['--config', 'f.json'], files: { 'f.json': '[1]' } }, 'f.json: expected a JSON object such as {"port": 1883}');
-    invalid({ argv: ['--config', 'f.json'], files: { 'f.json': json({ limits: 5 }) } }, 'f.json: limits: expected an object such as {"maxQoS": 1}');
+    invalid(
+      { argv: ['--config', 'f.json'], files: { 'f.json': '[1]' } },
+      'f.json: expected a JSON object such as {"port": 1883}',
+    );
+    invalid(
+      { argv: ['--config', 'f.json'], files: { 'f.json': json({ limits: 5 }) } },
+      'f.json: limits: expected an object such as {"maxQoS": 1}',
+    );
   });
 
   test('config - an unknown key in the config file suggests the closest', () => {
-    invalid({ argv: ['--config', 'f.json'], files: { 'f.json': json({ prot: 1 }) } }, 'f.json: unknown key "prot" (did you mean "port"?)');
-    invalid({ argv: ['--config', 'f.json'], files: { 'f.json': json({ limits: { maxQos: 1 } }) } }, 'f.json: unknown key "limits.maxQos" (did you mean "limits.maxQoS"?)');
-    invalid({ argv: ['--config', 'f.json'], files: { 'f.json': json({ 'max-qos': 1 }) } }, 'f.json: unknown key "max-qos"');
+    invalid(
+      { argv: ['--config', 'f.json'], files: { 'f.json': json({ prot: 1 }) } },
+      'f.json: unknown key "prot" (did you mean "port"?)',
+    );
+    invalid(
+      { argv: ['--config', 'f.json'], files: { 'f.json': json({ limits: { maxQos: 1 } }) } },
+      'f.json: unknown key "limits.maxQos" (did you mean "limits.maxQoS"?)',
+    );
+    invalid(
+      { argv: ['--config', 'f.json'], files: { 'f.json': json({ 'max-qos': 1 }) } },
+      'f.json: unknown key "max-qos"',
+    );
   });
 
   test('config - a config file value of the wrong JSON type names the key', () => {
-    invalid({ argv: ['--config', 'f.json'], files: { 'f.json': json({ port: '1883' }) } }, 'f.json: port: "1883" is a string, not a number (expected 0-65535)');
-    invalid({ argv: ['--config', 'f.json'], files: { 'f.json': json({ limits: { retainAvailable: 'no' } }) } }, 'f.json: limits.retainAvailable: "no" is a string, not a boolean (expected true or false)');
-    invalid({ argv: ['--config', 'f.json'], files: { 'f.json': json({ limits: { maxQoS: 3 } }) } }, 'f.json: limits.maxQoS: 3 is out of range (expected 0, 1 or 2)');
-    invalid({ argv: ['--config', 'f.json'], files: { 'f.json': json({ host: null }) } }, 'f.json: host: null is null, not a string (expected an IP address or host name)');
+    invalid(
+      { argv: ['--config', 'f.json'], files: { 'f.json': json({ port: '1883' }) } },
+      'f.json: port: "1883" is a string, not a number (expected 0-65535)',
+    );
+    invalid(
+      { argv: ['--config', 'f.json'], files: { 'f.json': json({ limits: { retainAvailable: 'no' } }) } },
+      'f.json: limits.retainAvailable: "no" is a string, not a boolean (expected true or false)',
+    );
+    invalid(
+      { argv: ['--config', 'f.json'], files: { 'f.json': json({ limits: { maxQoS: 3 } }) } },
+      'f.json: limits.maxQoS: 3 is out of range (expected 0, 1 or 2)',
+    );
+    invalid(
+      { argv: ['--config', 'f.json'], files: { 'f.json': json({ host: null }) } },
+      'f.json: host: null is null, not a string (expected an IP address or host name)',
+    );
   });
 
   test('config - every setting rejects a bad value from each source, naming it', () => {
     for (const setting of SETTINGS) {
       const type = setting.spec.type;
-      const badText = type.kind === 'integer' || type.kind === 'port' ? 'x' : type.kind === 'boolean' ? 'maybe' : type.kind === 'choice' ? 'nope' : ' ';
+      const badText =
+        type.kind === 'integer' || type.kind === 'port'
+          ? 'x'
+          : type.kind === 'boolean'
+            ? 'maybe'
+            : type.kind === 'choice'
+              ? 'nope'
+              : ' ';
       const badJson = type.kind === 'boolean' || type.kind === 'integer' || type.kind === 'port' ? 'x' : 5;
       const file = setting.group === 'limits' ? { limits: { [setting.key]: badJson } } : { [setting.key]: badJson };
       const cases: [Parameters<typeof load>[0], string][] = [
@@ -284,7 +386,9 @@ describe('config - validation', () => {
       }
       if (type.kind === 'integer') {
         const error = loadError({ argv: [`--${setting.flag}`, String(type.max + 1)] });
-        expect(error.message).toBe(`--${setting.flag}: ${type.max + 1} is out of range (expected ${type.max - type.min <= 2 ? '0, 1 or 2' : `${type.min}-${type.max}`})`);
+        expect(error.message).toBe(
+          `--${setting.flag}: ${type.max + 1} is out of range (expected ${type.max - type.min <= 2 ? '0, 1 or 2' : `${type.min}-${type.max}`})`,
+        );
       }
     }
   });
@@ -295,7 +399,11 @@ describe('config - help', () => {
 
   test('config - help lists every option with its default', () => {
     for (const setting of SETTINGS) {
-      const line = help.split('\n').find((l) => l.startsWith('  --') && (l.includes(`--${setting.flag} `) || l.includes(`--[no-]${setting.flag} `)));
+      const line = help
+        .split('\n')
+        .find(
+          (l) => l.startsWith('  --') && (l.includes(`--${setting.flag} `) || l.includes(`--[no-]${setting.flag} `)),
+        );
       expect([setting.flag, line !== undefined]).toEqual([setting.flag, true]);
       const shown = typeof setting.spec.default === 'function' ? 'the host name' : String(setting.spec.default);
       expect(line).toContain(`[default: ${shown}]`);

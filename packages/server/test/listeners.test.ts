@@ -26,7 +26,14 @@ async function tcp(acceptor: FakeAcceptor): Promise<Listener> {
 }
 
 async function ws(acceptor: FakeAcceptor): Promise<Listener> {
-  listener = await listenWs({ host, port: 0, path: '/mqtt', maxPacketSize: MAX_PACKET, acceptor, logger: silentLogger });
+  listener = await listenWs({
+    host,
+    port: 0,
+    path: '/mqtt',
+    maxPacketSize: MAX_PACKET,
+    acceptor,
+    logger: silentLogger,
+  });
   return listener;
 }
 
@@ -132,7 +139,12 @@ describe('listeners - tcp', () => {
   test('tcp - a port in use names --port', async () => {
     const busy = await occupyPort(host);
     try {
-      const error = await listenTcp({ host, port: busy.port, acceptor: new FakeAcceptor(), logger: silentLogger }).catch((e: unknown) => e);
+      const error = await listenTcp({
+        host,
+        port: busy.port,
+        acceptor: new FakeAcceptor(),
+        logger: silentLogger,
+      }).catch((e: unknown) => e);
       expect(error).toMatchObject({
         code: 'FLOCK_ERR_PORT_IN_USE',
         message: `port ${busy.port} is already in use (MQTT/TCP); choose another with --port`,

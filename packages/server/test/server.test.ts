@@ -16,7 +16,8 @@ interface Entry {
 
 /** A Logger that records what it is told. */
 function recordingLogger(entries: Entry[] = [], bindings: Record<string, unknown> = {}): Logger & { entries: Entry[] } {
-  const log = (level: string) => (obj: object, msg: string) => entries.push({ level, msg, fields: { ...bindings, ...obj } });
+  const log = (level: string) => (obj: object, msg: string) =>
+    entries.push({ level, msg, fields: { ...bindings, ...obj } });
   return {
     entries,
     child: (more) => recordingLogger(entries, { ...bindings, ...more }),
@@ -46,7 +47,12 @@ async function start(c: ServerConfig = config(), logger: Logger = recordingLogge
 }
 
 async function connect(url: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, ...options });
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...options,
+  });
   clients.push(client);
   return client;
 }
@@ -66,7 +72,9 @@ test('server - MQTT over TCP and over WebSocket reach the same broker', async ()
   const subscriber = await connect(`mqtt://${host}:${server.tcpPort}`, { clientId: 'sub' });
   const publisher = await connect(`ws://${host}:${server.wsPort}/mqtt`, { clientId: 'pub' });
   await subscriber.subscribeAsync('flock/test', { qos: 1 });
-  const received = once(subscriber, 'message') as Promise<[string, Buffer]>;
+  const received = new Promise<[string, Buffer]>((resolve) =>
+    subscriber.once('message', (topic, payload) => resolve([topic, payload])),
+  );
   await publisher.publishAsync('flock/test', 'hello', { qos: 1 });
   const [topic, payload] = await received;
   expect([topic, payload.toString()]).toEqual(['flock/test', 'hello']);
@@ -93,9 +101,9 @@ test('server - listening is logged with the addresses', async () => {
 test('server - close() disconnects MQTT 5 clients with 0x8B and frees the ports', async () => {
   const server = await start();
   const client = await connect(`mqtt://${host}:${server.tcpPort}`);
-  const disconnect = once(client, 'disconnect') as Promise<[IDisconnectPacket]>;
+  const disconnect = new Promise<IDisconnectPacket>((resolve) => client.once('disconnect', resolve));
   await server.close();
-  const [packet] = await disconnect;
+  const packet = await disconnect;
   expect(packet.reasonCode).toBe(0x8b);
   await server.closed();
 

@@ -34,7 +34,11 @@ function table(rows: readonly [string, string][]): string[] {
 export function startHelp(): string {
   const server = SETTINGS.filter((s) => s.group === 'server').map(option);
   const limits = SETTINGS.filter((s) => s.group === 'limits').map(option);
-  const rows: [string, string][] = [[`--${CONFIG_OPTION.flag} <${CONFIG_OPTION.unit}>`, CONFIG_OPTION.help], ...server, ...limits];
+  const rows: [string, string][] = [
+    [`--${CONFIG_OPTION.flag} <${CONFIG_OPTION.unit}>`, CONFIG_OPTION.help],
+    ...server,
+    ...limits,
+  ];
   const lines = table(rows);
   const serverLines = lines.slice(0, server.length + 1);
   const limitLines = lines.slice(server.length + 1);

@@ -96,7 +96,10 @@ function readConfigFile(path: string, from: string, readFile: (path: string) => 
   return assignments;
 }
 
-function readEnvironment(env: Readonly<Record<string, string | undefined>>, warn: (message: string) => void): Assignment[] {
+function readEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  warn: (message: string) => void,
+): Assignment[] {
   const assignments: Assignment[] = [];
   const known = [CONFIG_OPTION.env, ...settingByEnv.keys()];
   for (const [name, raw] of Object.entries(env)) {
@@ -125,7 +128,9 @@ export function loadConfig(sources: ConfigSources = {}): ServerConfig {
       // A computed default (the host name) can be invalid; say which flag sets it instead.
       const parsed = parseText(setting.spec.type, String(value));
       if (!parsed.ok) {
-        throw configError(`${source} (${setting.spec.defaultHelp ?? 'built in'}): ${parsed.problem}; set --${setting.flag}`);
+        throw configError(
+          `${source} (${setting.spec.defaultHelp ?? 'built in'}): ${parsed.problem}; set --${setting.flag}`,
+        );
       }
     }
     return { setting, value, source };
@@ -134,7 +139,9 @@ export function loadConfig(sources: ConfigSources = {}): ServerConfig {
   const configPath = flags.configPath ?? env[CONFIG_OPTION.env];
   const configFrom = flags.configPath !== undefined ? `--${CONFIG_OPTION.flag}` : CONFIG_OPTION.env;
   const file =
-    configPath === undefined ? [] : readConfigFile(configPath, configFrom, sources.readFile ?? ((p) => readFileSync(p, 'utf8')));
+    configPath === undefined
+      ? []
+      : readConfigFile(configPath, configFrom, sources.readFile ?? ((p) => readFileSync(p, 'utf8')));
 
   const fromFlags: Assignment[] = flags.values.map(({ setting, text }) => {
     const source = `--${setting.flag}`;
@@ -148,7 +155,8 @@ export function loadConfig(sources: ConfigSources = {}): ServerConfig {
 
   const server: Record<string, unknown> = {};
   const limits: Record<string, unknown> = {};
-  for (const { setting, value } of winners.values()) (setting.group === 'limits' ? limits : server)[setting.key] = value;
+  for (const { setting, value } of winners.values())
+    (setting.group === 'limits' ? limits : server)[setting.key] = value;
   const config = { ...server, limits: limits as unknown as BrokerLimits } as ServerConfig;
 
   checkConsistency(config, (key) => winners.get(settingByPath.get(key) as Setting)?.source ?? key);

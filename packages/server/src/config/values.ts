@@ -71,7 +71,9 @@ export function parseText(type: ValueType, raw: string): Parsed {
           return fail(`${JSON.stringify(raw)} is not a boolean (expected ${expected(type)})`);
       }
     case 'string':
-      return type.pattern.test(raw) ? ok(raw) : fail(`${JSON.stringify(raw)} is not valid (expected ${expected(type)})`);
+      return type.pattern.test(raw)
+        ? ok(raw)
+        : fail(`${JSON.stringify(raw)} is not valid (expected ${expected(type)})`);
   }
 }
 
