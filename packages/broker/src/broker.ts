@@ -204,7 +204,8 @@ export class Broker {
   /** Session takeover on this node: the old connection is closed with 0x8E [MQTT-3.1.4-3]. */
   private evict(existing: Channel, resumed: boolean): void {
     this.channels.delete(existing.clientId);
-    const will = existing.will;
+    // A connection that closed while the claim was in progress has already had its will handled.
+    const will = existing.state === 'closed' ? undefined : existing.will;
     existing.will = undefined;
     existing.session = undefined;
     this.stats.takeovers++;
@@ -315,7 +316,7 @@ export class Broker {
   /** Adds or replaces a subscription of a connected session; returns whether it is new. */
   async subscribe(channel: Channel, filter: string, options: SubscriptionOptions): Promise<boolean> {
     const session = channel.session!;
-    session.subscriptions.set(filter, { filter, ...options });
+    session.addSubscription({ filter, ...options });
     const { isNew, firstForFilter } = this.router.subscribe(channel.clientId, filter, options);
     if (firstForFilter) await this.routes.add(filter, this.nodeId);
     return isNew;
@@ -323,7 +324,7 @@ export class Broker {
 
   async unsubscribe(channel: Channel, filter: string): Promise<boolean> {
     const session = channel.session!;
-    session.subscriptions.delete(filter);
+    session.removeSubscription(filter);
     return this.removeRoute(channel.clientId, filter);
   }
 
@@ -428,8 +429,8 @@ export class Broker {
   /** A member has room again: hand it (or other members) what waits in its groups' backlogs. */
   pumpSharedGroups(channel: Channel): void {
     const session = channel.session;
-    if (!session) return;
-    for (const key of session.sharedGroupKeys()) {
+    if (!session || session.sharedGroupKeys.size === 0) return;
+    for (const key of session.sharedGroupKeys) {
       const group = this.router.group(key);
       if (group) this.drainGroup(group);
     }

@@ -2,6 +2,8 @@ import type { ProtocolVersion } from '@flockmq/protocol';
 import { RingBuffer } from './ring-buffer';
 import type { PendingMessage, SessionState, StoredSubscription } from './backends/session-store';
 
+const SHARE_PREFIX = '$share/';
+
 /**
  * A session held in memory by the node that owns its live connection: subscriptions, the
  * outbound in-flight window and queue, and inbound QoS 2 state. It is saved to the SessionStore
@@ -12,7 +14,9 @@ export class Session {
   username: string | undefined;
   protocolVersion: ProtocolVersion;
   expiryInterval: number;
-  readonly subscriptions = new Map<string, StoredSubscription>();
+  private readonly subs = new Map<string, StoredSubscription>();
+  /** `{group}/{filter}` of the shared subscriptions among them, kept apart for the ack path. */
+  private readonly sharedKeys = new Set<string>();
   /** Outbound QoS 1/2 messages sent and not yet completed, by packet id, in send order. */
   readonly inflight = new Map<number, PendingMessage>();
   /** Outbound messages waiting for room in the in-flight window. */
@@ -30,7 +34,7 @@ export class Session {
 
   static fromState(state: SessionState): Session {
     const session = new Session(state.clientId, state.username, state.protocolVersion, state.expiryInterval);
-    for (const sub of state.subscriptions) session.subscriptions.set(sub.filter, { ...sub });
+    for (const sub of state.subscriptions) session.addSubscription({ ...sub });
     for (const pending of state.pending) {
       if (pending.state !== 'queued' && pending.packetId !== undefined) {
         session.inflight.set(pending.packetId, { ...pending });
@@ -49,7 +53,7 @@ export class Session {
       username: this.username,
       protocolVersion: this.protocolVersion,
       expiryInterval: this.expiryInterval,
-      subscriptions: [...this.subscriptions.values()].map((s) => ({ ...s })),
+      subscriptions: [...this.subs.values()].map((s) => ({ ...s })),
       pending: [...this.inflight.values(), ...this.queue.toArray()].map((p) => ({ ...p })),
       inboundQoS2: [...this.inboundQoS2],
       disconnectedAt,
@@ -67,12 +71,22 @@ export class Session {
     return id;
   }
 
+  get subscriptions(): ReadonlyMap<string, StoredSubscription> {
+    return this.subs;
+  }
+
+  addSubscription(subscription: StoredSubscription): void {
+    this.subs.set(subscription.filter, subscription);
+    if (subscription.filter.startsWith(SHARE_PREFIX)) this.sharedKeys.add(subscription.filter.slice(SHARE_PREFIX.length));
+  }
+
+  removeSubscription(filter: string): boolean {
+    if (filter.startsWith(SHARE_PREFIX)) this.sharedKeys.delete(filter.slice(SHARE_PREFIX.length));
+    return this.subs.delete(filter);
+  }
+
   /** Shared-subscription keys (`group/filter`) this session is a member of. */
-  sharedGroupKeys(): string[] {
-    const out: string[] = [];
-    for (const filter of this.subscriptions.keys()) {
-      if (filter.startsWith('$share/')) out.push(filter.slice('$share/'.length));
-    }
-    return out;
+  get sharedGroupKeys(): ReadonlySet<string> {
+    return this.sharedKeys;
   }
 }
