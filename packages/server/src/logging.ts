@@ -28,10 +28,13 @@ export function createLogger(options: LoggerOptions): PinoLogger {
     redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
   };
   if (human) {
-    return pino(
-      base,
-      pretty({ destination, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
-    );
+    // prettyFactory formats synchronously in this thread: no worker, nothing lost at exit.
+    const prettify = pretty.prettyFactory({
+      colorize: destination.isTTY === true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+    });
+    return pino(base, { write: (line: string) => destination.write(prettify(line)) });
   }
   return pino(
     {
