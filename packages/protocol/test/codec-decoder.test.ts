@@ -25,7 +25,10 @@ describe('codec - decoder framing', () => {
   });
 
   test('codec - irregular chunk sizes decode the same', () => {
-    expect(decodeAll(stream, { protocolVersion: 5 }, [1, 5, 2, 300, 1, 1, 17, 4096])).toEqual({ packets: expected, error: undefined });
+    expect(decodeAll(stream, { protocolVersion: 5 }, [1, 5, 2, 300, 1, 1, 17, 4096])).toEqual({
+      packets: expected,
+      error: undefined,
+    });
   });
 
   test('codec - an empty chunk is a no-op', () => {
@@ -41,7 +44,15 @@ describe('codec - decoder framing', () => {
   test('codec - a 1 MiB PUBLISH split across many chunks is reassembled', () => {
     const payload = Buffer.alloc(1 << 20);
     for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
-    const packet: PublishPacket = { type: 'publish', topic: 'big', payload, qos: 1, retain: false, dup: false, packetId: 3 };
+    const packet: PublishPacket = {
+      type: 'publish',
+      topic: 'big',
+      payload,
+      qos: 1,
+      retain: false,
+      dup: false,
+      packetId: 3,
+    };
     const bytes = Buffer.concat([encodePacket(packet, 4), pkt(0xc0)]);
     const { packets, error } = decodeAll(bytes, { protocolVersion: 4 }, [1, 2, 1000, 65536, 3]);
     expect(error).toBeUndefined();
@@ -59,7 +70,9 @@ describe('codec - decoder framing', () => {
   });
 
   test('codec - a client-side decoder set to level 5 decodes CONNACK and PUBLISH', () => {
-    const { packets, error } = decodeAll(Buffer.concat([pkt(0x20, 1, 0, props()), pkt(0x30, str('t'), props(), 'x')]), { protocolVersion: 5 });
+    const { packets, error } = decodeAll(Buffer.concat([pkt(0x20, 1, 0, props()), pkt(0x30, str('t'), props(), 'x')]), {
+      protocolVersion: 5,
+    });
     expect(error).toBeUndefined();
     expect(packets.map((p) => p.type)).toEqual(['connack', 'publish']);
   });
@@ -89,7 +102,11 @@ describe('codec - maximum packet size', () => {
   });
 
   test('codec - the size check applies when the header arrives one byte at a time', () => {
-    const { error } = decodeAll(pkt(0x30, str('t'), Buffer.alloc(200)), { protocolVersion: 4, maxPacketSize: 100 }, [1]);
+    const { error } = decodeAll(
+      pkt(0x30, str('t'), Buffer.alloc(200)),
+      { protocolVersion: 4, maxPacketSize: 100 },
+      [1],
+    );
     expect(error && codes(error)).toEqual(TOO_LARGE);
   });
 

@@ -43,7 +43,18 @@ export const CONNECT_FIXTURES: Fixture[] = [
       username: 'alice',
       password: buf('s3cret'),
     },
-    bytes: pkt(0x10, str('MQTT'), 4, 0xee, u16(30), str('dev-1'), str('status/dev-1'), bin('offline'), str('alice'), bin('s3cret')),
+    bytes: pkt(
+      0x10,
+      str('MQTT'),
+      4,
+      0xee,
+      u16(30),
+      str('dev-1'),
+      str('status/dev-1'),
+      bin('offline'),
+      str('alice'),
+      bin('s3cret'),
+    ),
   },
   {
     name: '3.1.1 will QoS 2 not retained, persistent session',
@@ -62,7 +73,15 @@ export const CONNECT_FIXTURES: Fixture[] = [
   {
     name: '3.1.1 user name without password',
     level: 4,
-    packet: { type: 'connect', protocolName: 'MQTT', protocolVersion: 4, clean: true, keepAlive: 10, clientId: 'c', username: 'bob' },
+    packet: {
+      type: 'connect',
+      protocolName: 'MQTT',
+      protocolVersion: 4,
+      clean: true,
+      keepAlive: 10,
+      clientId: 'c',
+      username: 'bob',
+    },
     bytes: pkt(0x10, str('MQTT'), 4, 0x82, u16(10), str('c'), str('bob')),
   },
   {
@@ -189,13 +208,29 @@ export const CONNECT_FIXTURES: Fixture[] = [
   {
     name: '5.0 password without user name',
     level: 5,
-    packet: { type: 'connect', protocolName: 'MQTT', protocolVersion: 5, clean: true, keepAlive: 5, clientId: 'p', password: buf('token') },
+    packet: {
+      type: 'connect',
+      protocolName: 'MQTT',
+      protocolVersion: 5,
+      clean: true,
+      keepAlive: 5,
+      clientId: 'p',
+      password: buf('token'),
+    },
     bytes: pkt(0x10, str('MQTT'), 5, 0x42, u16(5), props(), str('p'), bin('token')),
   },
   {
     name: '5.0 non-ASCII client id and user name',
     level: 5,
-    packet: { type: 'connect', protocolName: 'MQTT', protocolVersion: 5, clean: true, keepAlive: 1, clientId: 'capteur-é', username: '用户😀' },
+    packet: {
+      type: 'connect',
+      protocolName: 'MQTT',
+      protocolVersion: 5,
+      clean: true,
+      keepAlive: 1,
+      clientId: 'capteur-é',
+      username: '用户😀',
+    },
     bytes: pkt(0x10, str('MQTT'), 5, 0x82, u16(1), props(), str('capteur-é'), str('用户😀')),
   },
 ];
@@ -394,7 +429,16 @@ export const PUBLISH_FIXTURES: Fixture[] = [
   {
     name: '5.0 empty topic with a topic alias',
     level: 5,
-    packet: { type: 'publish', topic: '', payload: buf('aliased'), qos: 2, retain: true, dup: true, packetId: 9, properties: { topicAlias: 1 } },
+    packet: {
+      type: 'publish',
+      topic: '',
+      payload: buf('aliased'),
+      qos: 2,
+      retain: true,
+      dup: true,
+      packetId: 9,
+      properties: { topicAlias: 1 },
+    },
     bytes: pkt(0x3d, str(''), u16(9), props([0x23, u16(1)]), 'aliased'),
   },
   {
@@ -416,12 +460,27 @@ function ackFixtures(type: AckType): Fixture[] {
   return [
     { name: `3.1.1 ${type}`, level: 4, packet: { type, packetId: 1 }, bytes: pkt(first, u16(1)) },
     { name: `3.1 ${type}`, level: 3, packet: { type, packetId: 300 }, bytes: pkt(first, u16(300)) },
-    { name: `5.0 ${type} short form (reason 0, no properties)`, level: 5, packet: { type, packetId: 2, reasonCode: 0 }, bytes: pkt(first, u16(2)) },
-    { name: `5.0 ${type} reason code without properties`, level: 5, packet: { type, packetId: 3, reasonCode: code }, bytes: pkt(first, u16(3), code) },
+    {
+      name: `5.0 ${type} short form (reason 0, no properties)`,
+      level: 5,
+      packet: { type, packetId: 2, reasonCode: 0 },
+      bytes: pkt(first, u16(2)),
+    },
+    {
+      name: `5.0 ${type} reason code without properties`,
+      level: 5,
+      packet: { type, packetId: 3, reasonCode: code },
+      bytes: pkt(first, u16(3), code),
+    },
     {
       name: `5.0 ${type} reason code and properties`,
       level: 5,
-      packet: { type, packetId: 4, reasonCode: code, properties: { reasonString: 'why', userProperties: [['k', 'v']] } },
+      packet: {
+        type,
+        packetId: 4,
+        reasonCode: code,
+        properties: { reasonString: 'why', userProperties: [['k', 'v']] },
+      },
       bytes: pkt(first, u16(4), code, props([0x1f, str('why')], [0x26, str('k'), str('v')])),
     },
     {
@@ -452,7 +511,13 @@ export const PUBREC_FIXTURES = ackFixtures('pubrec');
 export const PUBREL_FIXTURES = ackFixtures('pubrel');
 export const PUBCOMP_FIXTURES = ackFixtures('pubcomp');
 
-const sub = (topicFilter: string, qos: 0 | 1 | 2, noLocal = false, retainAsPublished = false, retainHandling: 0 | 1 | 2 = 0) => ({
+const sub = (
+  topicFilter: string,
+  qos: 0 | 1 | 2,
+  noLocal = false,
+  retainAsPublished = false,
+  retainHandling: 0 | 1 | 2 = 0,
+) => ({
   topicFilter,
   qos,
   noLocal,
@@ -492,7 +557,13 @@ export const SUBSCRIBE_FIXTURES: Fixture[] = [
       type: 'subscribe',
       packetId: 5,
       subscriptions: [sub('a', 2, true, false, 0), sub('b', 1, false, true, 1), sub('c', 0, true, true, 2)],
-      properties: { subscriptionIdentifiers: [16384], userProperties: [['k', '1'], ['k', '2']] },
+      properties: {
+        subscriptionIdentifiers: [16384],
+        userProperties: [
+          ['k', '1'],
+          ['k', '2'],
+        ],
+      },
     },
     bytes: pkt(
       0x82,
@@ -536,7 +607,20 @@ export const SUBACK_FIXTURES: Fixture[] = [
       reasonCodes: [0, 1, 2, 0x80, 0x87, 0x8f, 0x9e, 0xa1, 0xa2],
       properties: { reasonString: 'partial', userProperties: [['a', 'b']] },
     },
-    bytes: pkt(0x90, u16(4), props([0x1f, str('partial')], [0x26, str('a'), str('b')]), 0, 1, 2, 0x80, 0x87, 0x8f, 0x9e, 0xa1, 0xa2),
+    bytes: pkt(
+      0x90,
+      u16(4),
+      props([0x1f, str('partial')], [0x26, str('a'), str('b')]),
+      0,
+      1,
+      2,
+      0x80,
+      0x87,
+      0x8f,
+      0x9e,
+      0xa1,
+      0xa2,
+    ),
   },
 ];
 
@@ -562,7 +646,12 @@ export const UNSUBSCRIBE_FIXTURES: Fixture[] = [
   {
     name: '5.0 user properties',
     level: 5,
-    packet: { type: 'unsubscribe', packetId: 4, topicFilters: ['z', '$share/g/z'], properties: { userProperties: [['why', 'done']] } },
+    packet: {
+      type: 'unsubscribe',
+      packetId: 4,
+      topicFilters: ['z', '$share/g/z'],
+      properties: { userProperties: [['why', 'done']] },
+    },
     bytes: pkt(0xa2, u16(4), props([0x26, str('why'), str('done')]), str('z'), str('$share/g/z')),
   },
 ];
@@ -579,7 +668,12 @@ export const UNSUBACK_FIXTURES: Fixture[] = [
   {
     name: '5.0 reason string and failure codes',
     level: 5,
-    packet: { type: 'unsuback', packetId: 8, reasonCodes: [0x80, 0x83, 0x87, 0x8f, 0x91], properties: { reasonString: 'no' } },
+    packet: {
+      type: 'unsuback',
+      packetId: 8,
+      reasonCodes: [0x80, 0x83, 0x87, 0x8f, 0x91],
+      properties: { reasonString: 'no' },
+    },
     bytes: pkt(0xb0, u16(8), props([0x1f, str('no')]), 0x80, 0x83, 0x87, 0x8f, 0x91),
   },
 ];
@@ -601,7 +695,12 @@ export const PINGRESP_FIXTURES: Fixture[] = ([3, 4, 5] as const).map((level) => 
 export const DISCONNECT_FIXTURES: Fixture[] = [
   { name: '3.1.1', level: 4, packet: { type: 'disconnect' }, bytes: pkt(0xe0) },
   { name: '3.1', level: 3, packet: { type: 'disconnect' }, bytes: pkt(0xe0) },
-  { name: '5.0 short form (normal disconnection)', level: 5, packet: { type: 'disconnect', reasonCode: 0 }, bytes: pkt(0xe0) },
+  {
+    name: '5.0 short form (normal disconnection)',
+    level: 5,
+    packet: { type: 'disconnect', reasonCode: 0 },
+    bytes: pkt(0xe0),
+  },
   { name: '5.0 reason code only', level: 5, packet: { type: 'disconnect', reasonCode: 0x04 }, bytes: pkt(0xe0, 0x04) },
   {
     name: '5.0 every DISCONNECT property',
@@ -609,9 +708,18 @@ export const DISCONNECT_FIXTURES: Fixture[] = [
     packet: {
       type: 'disconnect',
       reasonCode: 0x9c,
-      properties: { sessionExpiryInterval: 0, serverReference: 'b:1883', reasonString: 'moved', userProperties: [['n', '1']] },
+      properties: {
+        sessionExpiryInterval: 0,
+        serverReference: 'b:1883',
+        reasonString: 'moved',
+        userProperties: [['n', '1']],
+      },
     },
-    bytes: pkt(0xe0, 0x9c, props([0x11, u32(0)], [0x1c, str('b:1883')], [0x1f, str('moved')], [0x26, str('n'), str('1')])),
+    bytes: pkt(
+      0xe0,
+      0x9c,
+      props([0x11, u32(0)], [0x1c, str('b:1883')], [0x1f, str('moved')], [0x26, str('n'), str('1')]),
+    ),
   },
   {
     name: '5.0 explicit reason 0 and empty properties',
@@ -627,7 +735,11 @@ export const AUTH_FIXTURES: Fixture[] = [
   {
     name: '5.0 continue authentication',
     level: 5,
-    packet: { type: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM-SHA-256', authenticationData: buf('client-first') } },
+    packet: {
+      type: 'auth',
+      reasonCode: 0x18,
+      properties: { authenticationMethod: 'SCRAM-SHA-256', authenticationData: buf('client-first') },
+    },
     bytes: pkt(0xf0, 0x18, props([0x15, str('SCRAM-SHA-256')], [0x16, bin('client-first')])),
   },
   {
@@ -636,11 +748,27 @@ export const AUTH_FIXTURES: Fixture[] = [
     packet: {
       type: 'auth',
       reasonCode: 0x19,
-      properties: { authenticationMethod: 'm', reasonString: 'again', userProperties: [['a', '1'], ['a', '1']] },
+      properties: {
+        authenticationMethod: 'm',
+        reasonString: 'again',
+        userProperties: [
+          ['a', '1'],
+          ['a', '1'],
+        ],
+      },
     },
-    bytes: pkt(0xf0, 0x19, props([0x15, str('m')], [0x1f, str('again')], [0x26, str('a'), str('1')], [0x26, str('a'), str('1')])),
+    bytes: pkt(
+      0xf0,
+      0x19,
+      props([0x15, str('m')], [0x1f, str('again')], [0x26, str('a'), str('1')], [0x26, str('a'), str('1')]),
+    ),
   },
-  { name: '5.0 reason without properties', level: 5, packet: { type: 'auth', reasonCode: 0x18 }, bytes: pkt(0xf0, 0x18, props()) },
+  {
+    name: '5.0 reason without properties',
+    level: 5,
+    packet: { type: 'auth', reasonCode: 0x18 },
+    bytes: pkt(0xf0, 0x18, props()),
+  },
   {
     name: '5.0 reason without Property Length',
     level: 5,

@@ -23,11 +23,21 @@ import {
 } from './codec-support';
 
 /** `[hex, value]` rows, so test names show bytes in hex. */
-const hexRows = (values: number[]): Array<readonly [string, number]> => values.map((v) => [v.toString(16).padStart(2, '0'), v] as const);
+const hexRows = (values: number[]): Array<readonly [string, number]> =>
+  values.map((v) => [v.toString(16).padStart(2, '0'), v] as const);
 
 /** A CONNECT at `level` with connect flags `flags`; `rest` follows the client id. */
 function connect(level: ProtocolVersion, flags: number, ...rest: Part[]): Buffer {
-  return pkt(0x10, str(level === 3 ? 'MQIsdp' : 'MQTT'), level, flags, u16(60), level === 5 ? props() : [], str('cid'), ...rest);
+  return pkt(
+    0x10,
+    str(level === 3 ? 'MQIsdp' : 'MQTT'),
+    level,
+    flags,
+    u16(60),
+    level === 5 ? props() : [],
+    str('cid'),
+    ...rest,
+  );
 }
 
 /** A level-5 CONNECT with the given CONNECT properties. */
@@ -165,12 +175,20 @@ describe('codec - PUBLISH', () => {
     [4, 2],
     [5, 1],
     [5, 2],
-  ] as const)('codec - [MQTT-2.2.1-3] PUBLISH (level %d, QoS %d) with packet id 0 is a protocol error (3.1.1 [MQTT-2.3.1-1])', (level, qos) => {
-    expect(codes(decodeError(pkt(0x30 | (qos << 1), str('t'), u16(0), level === 5 ? props() : []), level))).toEqual(PROTOCOL_ERROR);
-  });
+  ] as const)(
+    'codec - [MQTT-2.2.1-3] PUBLISH (level %d, QoS %d) with packet id 0 is a protocol error (3.1.1 [MQTT-2.3.1-1])',
+    (level, qos) => {
+      expect(codes(decodeError(pkt(0x30 | (qos << 1), str('t'), u16(0), level === 5 ? props() : []), level))).toEqual(
+        PROTOCOL_ERROR,
+      );
+    },
+  );
 
   test('codec - [MQTT-2.2.1-3] a QoS 0 PUBLISH has no packet id: the bytes after the topic are payload', () => {
-    expect(decodeOne(pkt(0x30, str('t'), u16(0)), 4)).toMatchObject({ packetId: undefined, payload: Buffer.from([0, 0]) });
+    expect(decodeOne(pkt(0x30, str('t'), u16(0)), 4)).toMatchObject({
+      packetId: undefined,
+      payload: Buffer.from([0, 0]),
+    });
   });
 
   test('codec - [MQTT-3.3.2-8] a topic alias of 0 is a protocol error', () => {
@@ -184,38 +202,63 @@ describe('codec - packet identifiers of acks', () => {
     ['PUBREC', 0x50],
     ['PUBREL', 0x62],
     ['PUBCOMP', 0x70],
-  ] as const)('codec - [MQTT-2.2.1-5] %s with packet id 0 is a protocol error (3.1.1 [MQTT-2.3.1-6])', (_name, first) => {
-    expect(codes(decodeError(pkt(first, u16(0)), 4))).toEqual(PROTOCOL_ERROR);
-    expect(codes(decodeError(pkt(first, u16(0)), 5))).toEqual(PROTOCOL_ERROR);
-  });
+  ] as const)(
+    'codec - [MQTT-2.2.1-5] %s with packet id 0 is a protocol error (3.1.1 [MQTT-2.3.1-6])',
+    (_name, first) => {
+      expect(codes(decodeError(pkt(first, u16(0)), 4))).toEqual(PROTOCOL_ERROR);
+      expect(codes(decodeError(pkt(first, u16(0)), 5))).toEqual(PROTOCOL_ERROR);
+    },
+  );
 
-  test.each([4, 5] as const)('codec - [MQTT-2.2.1-6] SUBACK and UNSUBACK with packet id 0 are protocol errors (level %d)', (level) => {
-    const p = level === 5 ? props() : [];
-    expect(codes(decodeError(pkt(0x90, u16(0), p, 0), level))).toEqual(PROTOCOL_ERROR);
-    expect(codes(decodeError(pkt(0xb0, u16(0), level === 5 ? [p, 0] : []), level))).toEqual(PROTOCOL_ERROR);
-  });
+  test.each([4, 5] as const)(
+    'codec - [MQTT-2.2.1-6] SUBACK and UNSUBACK with packet id 0 are protocol errors (level %d)',
+    (level) => {
+      const p = level === 5 ? props() : [];
+      expect(codes(decodeError(pkt(0x90, u16(0), p, 0), level))).toEqual(PROTOCOL_ERROR);
+      expect(codes(decodeError(pkt(0xb0, u16(0), level === 5 ? [p, 0] : []), level))).toEqual(PROTOCOL_ERROR);
+    },
+  );
 });
 
 describe('codec - SUBSCRIBE and UNSUBSCRIBE', () => {
-  test.each([4, 5] as const)('codec - [MQTT-2.2.1-3] SUBSCRIBE with packet id 0 is a protocol error (level %d)', (level) => {
-    expect(codes(decodeError(pkt(0x82, u16(0), level === 5 ? props() : [], str('a'), 0), level))).toEqual(PROTOCOL_ERROR);
-  });
+  test.each([4, 5] as const)(
+    'codec - [MQTT-2.2.1-3] SUBSCRIBE with packet id 0 is a protocol error (level %d)',
+    (level) => {
+      expect(codes(decodeError(pkt(0x82, u16(0), level === 5 ? props() : [], str('a'), 0), level))).toEqual(
+        PROTOCOL_ERROR,
+      );
+    },
+  );
 
-  test.each([4, 5] as const)('codec - [MQTT-2.2.1-3] UNSUBSCRIBE with packet id 0 is a protocol error (level %d)', (level) => {
-    expect(codes(decodeError(pkt(0xa2, u16(0), level === 5 ? props() : [], str('a')), level))).toEqual(PROTOCOL_ERROR);
-  });
+  test.each([4, 5] as const)(
+    'codec - [MQTT-2.2.1-3] UNSUBSCRIBE with packet id 0 is a protocol error (level %d)',
+    (level) => {
+      expect(codes(decodeError(pkt(0xa2, u16(0), level === 5 ? props() : [], str('a')), level))).toEqual(
+        PROTOCOL_ERROR,
+      );
+    },
+  );
 
-  test.each([3, 4, 5] as const)('codec - [MQTT-3.8.3-2] SUBSCRIBE with no topic filter is a protocol error (level %d; 3.1.1 [MQTT-3.8.3-3])', (level) => {
-    expect(codes(decodeError(pkt(0x82, u16(1), level === 5 ? props() : []), level))).toEqual(PROTOCOL_ERROR);
-  });
+  test.each([3, 4, 5] as const)(
+    'codec - [MQTT-3.8.3-2] SUBSCRIBE with no topic filter is a protocol error (level %d; 3.1.1 [MQTT-3.8.3-3])',
+    (level) => {
+      expect(codes(decodeError(pkt(0x82, u16(1), level === 5 ? props() : []), level))).toEqual(PROTOCOL_ERROR);
+    },
+  );
 
-  test.each([3, 4, 5] as const)('codec - [MQTT-3.10.3-2] UNSUBSCRIBE with no topic filter is a protocol error (level %d)', (level) => {
-    expect(codes(decodeError(pkt(0xa2, u16(1), level === 5 ? props() : []), level))).toEqual(PROTOCOL_ERROR);
-  });
+  test.each([3, 4, 5] as const)(
+    'codec - [MQTT-3.10.3-2] UNSUBSCRIBE with no topic filter is a protocol error (level %d)',
+    (level) => {
+      expect(codes(decodeError(pkt(0xa2, u16(1), level === 5 ? props() : []), level))).toEqual(PROTOCOL_ERROR);
+    },
+  );
 
-  test.each(hexRows([0x40, 0x80, 0xc0]))('codec - [MQTT-3.8.3-5] subscription options reserved bits (0x%s) are malformed', (_hex, bits) => {
-    expect(codes(decodeError(pkt(0x82, u16(1), props(), str('a'), bits | 0x01), 5))).toEqual(MALFORMED);
-  });
+  test.each(hexRows([0x40, 0x80, 0xc0]))(
+    'codec - [MQTT-3.8.3-5] subscription options reserved bits (0x%s) are malformed',
+    (_hex, bits) => {
+      expect(codes(decodeError(pkt(0x82, u16(1), props(), str('a'), bits | 0x01), 5))).toEqual(MALFORMED);
+    },
+  );
 
   test('codec - [MQTT-3.8.3-5] §3.8.3.1 subscription maximum QoS 3 is a protocol error at level 5', () => {
     expect(codes(decodeError(pkt(0x82, u16(1), props(), str('a'), 0x03), 5))).toEqual(PROTOCOL_ERROR);
@@ -225,9 +268,12 @@ describe('codec - SUBSCRIBE and UNSUBSCRIBE', () => {
     expect(codes(decodeError(pkt(0x82, u16(1), props(), str('a'), 0x30), 5))).toEqual(PROTOCOL_ERROR);
   });
 
-  test.each(hexRows([0x04, 0x08, 0x10, 0x80, 0x03]))('codec - 3.1.1 [MQTT-3-8.3-4] requested QoS byte 0x%s (reserved bits or QoS 3) is malformed', (_hex, options) => {
-    expect(codes(decodeError(pkt(0x82, u16(1), str('a'), options), 4))).toEqual(MALFORMED);
-  });
+  test.each(hexRows([0x04, 0x08, 0x10, 0x80, 0x03]))(
+    'codec - 3.1.1 [MQTT-3-8.3-4] requested QoS byte 0x%s (reserved bits or QoS 3) is malformed',
+    (_hex, options) => {
+      expect(codes(decodeError(pkt(0x82, u16(1), str('a'), options), 4))).toEqual(MALFORMED);
+    },
+  );
 
   test('codec - 3.1.1 SUBSCRIBE options decode with MQTT 5 options off', () => {
     expect(decodeOne(pkt(0x82, u16(1), str('a'), 2), 4)).toEqual({
@@ -243,10 +289,13 @@ describe('codec - CONNECT', () => {
     expect(codes(decodeError(connect(level, 0x03)))).toEqual(MALFORMED);
   });
 
-  test.each(hexRows([0x08, 0x10, 0x18]))('codec - [MQTT-3.1.2-11] will QoS bits 0x%s without the will flag are malformed (3.1.1 [MQTT-3.1.2-13])', (_hex, bits) => {
-    expect(codes(decodeError(connect(4, 0x02 | bits)))).toEqual(MALFORMED);
-    expect(codes(decodeError(connect(5, 0x02 | bits)))).toEqual(MALFORMED);
-  });
+  test.each(hexRows([0x08, 0x10, 0x18]))(
+    'codec - [MQTT-3.1.2-11] will QoS bits 0x%s without the will flag are malformed (3.1.1 [MQTT-3.1.2-13])',
+    (_hex, bits) => {
+      expect(codes(decodeError(connect(4, 0x02 | bits)))).toEqual(MALFORMED);
+      expect(codes(decodeError(connect(5, 0x02 | bits)))).toEqual(MALFORMED);
+    },
+  );
 
   test('codec - [MQTT-3.1.2-13] will retain without the will flag is malformed (3.1.1 [MQTT-3.1.2-15])', () => {
     expect(codes(decodeError(connect(4, 0x22)))).toEqual(MALFORMED);
@@ -258,9 +307,12 @@ describe('codec - CONNECT', () => {
     expect(codes(decodeError(connect(5, 0x1e, props(), str('w'), bin('x'))))).toEqual(MALFORMED);
   });
 
-  test.each([3, 4] as const)('codec - [MQTT-3.1.2-22] password flag without user name flag is a protocol error at level %d', (level) => {
-    expect(codes(decodeError(connect(level, 0x42, bin('pw'))))).toEqual(PROTOCOL_ERROR);
-  });
+  test.each([3, 4] as const)(
+    'codec - [MQTT-3.1.2-22] password flag without user name flag is a protocol error at level %d',
+    (level) => {
+      expect(codes(decodeError(connect(level, 0x42, bin('pw'))))).toEqual(PROTOCOL_ERROR);
+    },
+  );
 
   test('codec - [MQTT-3.1.2-22] does not apply to 5.0: a password without a user name decodes', () => {
     expect(decodeOne(connect(5, 0x42, bin('pw')))).toMatchObject({ username: undefined, password: Buffer.from('pw') });
@@ -275,12 +327,15 @@ describe('codec - CONNECT', () => {
     ['"MQIsdp" with level 5', 'MQIsdp', 5],
     ['an unknown protocol name', 'MQTX', 4],
     ['a bridge-mode level (0x84)', 'MQTT', 0x84],
-  ])('codec - [MQTT-3.1.2-2] [MQTT-3.1.2-1] CONNECT with %s is an unsupported protocol version', (_name, name, level) => {
-    const error = decodeError(pkt(0x10, str(name), level, 0x02, u16(60), str('c')));
-    expect(codes(error)).toEqual(UNSUPPORTED_VERSION);
-    expect(error).toBeInstanceOf(ConnectViolation);
-    expect((error as ConnectViolation).protocolVersion).toBe(level);
-  });
+  ])(
+    'codec - [MQTT-3.1.2-2] [MQTT-3.1.2-1] CONNECT with %s is an unsupported protocol version',
+    (_name, name, level) => {
+      const error = decodeError(pkt(0x10, str(name), level, 0x02, u16(60), str('c')));
+      expect(codes(error)).toEqual(UNSUPPORTED_VERSION);
+      expect(error).toBeInstanceOf(ConnectViolation);
+      expect((error as ConnectViolation).protocolVersion).toBe(level);
+    },
+  );
 
   test('codec - [MQTT-3.1.2-2] a violation later in a CONNECT carries the level it announced', () => {
     const error = decodeError(connect(5, 0x03));
@@ -299,9 +354,16 @@ describe('codec - CONNECT', () => {
   });
 
   test('codec - the decoder learns level 5 from CONNECT and parses what follows with properties', () => {
-    const { packets, error } = decodeAll(Buffer.concat([connect(5, 0x02), pkt(0x30, str('t'), props(0x23, u16(2)), 'x')]));
+    const { packets, error } = decodeAll(
+      Buffer.concat([connect(5, 0x02), pkt(0x30, str('t'), props(0x23, u16(2)), 'x')]),
+    );
     expect(error).toBeUndefined();
-    expect(packets[1]).toMatchObject({ type: 'publish', topic: 't', properties: { topicAlias: 2 }, payload: Buffer.from('x') });
+    expect(packets[1]).toMatchObject({
+      type: 'publish',
+      topic: 't',
+      properties: { topicAlias: 2 },
+      payload: Buffer.from('x'),
+    });
   });
 
   test('codec - the decoder learns level 4 from CONNECT and parses what follows without properties', () => {
@@ -312,9 +374,12 @@ describe('codec - CONNECT', () => {
 });
 
 describe('codec - CONNACK', () => {
-  test.each([4, 5] as const)('codec - [MQTT-3.2.2-1] CONNACK reserved acknowledge flags are malformed (level %d)', (level) => {
-    expect(codes(decodeError(pkt(0x20, 0x02, 0, level === 5 ? props() : []), level))).toEqual(MALFORMED);
-  });
+  test.each([4, 5] as const)(
+    'codec - [MQTT-3.2.2-1] CONNACK reserved acknowledge flags are malformed (level %d)',
+    (level) => {
+      expect(codes(decodeError(pkt(0x20, 0x02, 0, level === 5 ? props() : []), level))).toEqual(MALFORMED);
+    },
+  );
 
   test('codec - [MQTT-3.2.2-8] a 5.0 CONNACK reason code outside the Connect Reason Codes is a protocol error', () => {
     expect(codes(decodeError(pkt(0x20, 0, 0x01, props()), 5))).toEqual(PROTOCOL_ERROR);
@@ -347,12 +412,11 @@ describe('codec - UTF-8 strings', () => {
     ['reason string', (s) => pkt(0x40, u16(1), 0x80, props(0x1f, str(s))), 5],
   ];
 
-  test.each(fields.flatMap(([field, build, level]) => invalid.map(([what, bad]) => [field, what, build, bad, level] as const)))(
-    'codec - [MQTT-1.5.4-1] %s with %s is malformed',
-    (_field, _what, build, bad, level) => {
-      expect(codes(decodeError(build(bad), level))).toEqual(MALFORMED);
-    },
-  );
+  test.each(
+    fields.flatMap(([field, build, level]) => invalid.map(([what, bad]) => [field, what, build, bad, level] as const)),
+  )('codec - [MQTT-1.5.4-1] %s with %s is malformed', (_field, _what, build, bad, level) => {
+    expect(codes(decodeError(build(bad), level))).toEqual(MALFORMED);
+  });
 
   test.each(fields)('codec - [MQTT-1.5.4-2] %s containing U+0000 is malformed', (_field, build, level) => {
     expect(codes(decodeError(build(Buffer.from('a\u0000b', 'utf8')), level))).toEqual(MALFORMED);
@@ -369,15 +433,22 @@ describe('codec - UTF-8 strings', () => {
 });
 
 describe('codec - MQTT 5 properties', () => {
-  test.each(hexRows([0x00, 0x04, 0x0a, 0x10, 0x14, 0x1b, 0x20, 0x2b, 0x7f, 0x80, 0xff]))('codec - §2.2.2.2 unknown property identifier 0x%s is malformed', (_hex, id) => {
-    expect(codes(decodeError(pkt(0x30, str('t'), props(id, 0, 0, 0, 0)), 5))).toEqual(MALFORMED);
-  });
+  test.each(hexRows([0x00, 0x04, 0x0a, 0x10, 0x14, 0x1b, 0x20, 0x2b, 0x7f, 0x80, 0xff]))(
+    'codec - §2.2.2.2 unknown property identifier 0x%s is malformed',
+    (_hex, id) => {
+      expect(codes(decodeError(pkt(0x30, str('t'), props(id, 0, 0, 0, 0)), 5))).toEqual(MALFORMED);
+    },
+  );
 
   const notAllowed: Array<[string, Buffer, ProtocolVersion | undefined]> = [
     ['topic alias in CONNECT', connectWithProps(0x23, u16(1)), undefined],
     ['will delay interval in CONNECT', connectWithProps(0x18, u32(1)), undefined],
     ['maximum QoS in CONNECT', connectWithProps(0x24, 1), undefined],
-    ['session expiry interval in the will', pkt(0x10, str('MQTT'), 5, 0x06, u16(1), props(), str('c'), props(0x11, u32(1)), str('w'), bin('')), undefined],
+    [
+      'session expiry interval in the will',
+      pkt(0x10, str('MQTT'), 5, 0x06, u16(1), props(), str('c'), props(0x11, u32(1)), str('w'), bin('')),
+      undefined,
+    ],
     ['request problem information in CONNACK', pkt(0x20, 0, 0, props(0x17, 1)), 5],
     ['session expiry interval in PUBLISH', pkt(0x30, str('t'), props(0x11, u32(1))), 5],
     ['will delay interval in PUBLISH', pkt(0x30, str('t'), props(0x18, u32(1))), 5],
@@ -389,9 +460,12 @@ describe('codec - MQTT 5 properties', () => {
     ['server reference in AUTH', pkt(0xf0, 0x18, props(0x1c, str('s'))), 5],
     ['topic alias in DISCONNECT', pkt(0xe0, 0, props(0x23, u16(1))), 5],
   ];
-  test.each(notAllowed)('codec - §2.2.2.2 a property not allowed on the packet is a protocol error: %s', (_name, bytes, level) => {
-    expect(codes(decodeError(bytes, level))).toEqual(PROTOCOL_ERROR);
-  });
+  test.each(notAllowed)(
+    'codec - §2.2.2.2 a property not allowed on the packet is a protocol error: %s',
+    (_name, bytes, level) => {
+      expect(codes(decodeError(bytes, level))).toEqual(PROTOCOL_ERROR);
+    },
+  );
 
   // Every single-valued property, a valid encoding of it, and a packet that allows it.
   const single: Array<[string, Part, (p: Buffer) => Buffer, ProtocolVersion | undefined]> = [
@@ -407,7 +481,12 @@ describe('codec - MQTT 5 properties', () => {
     ['authenticationMethod', [0x15, str('m')], (p) => pkt(0xf0, 0x18, p), 5],
     ['authenticationData', [0x16, bin('d')], (p) => pkt(0xf0, 0x18, p), 5],
     ['requestProblemInformation', [0x17, 1], (p) => pkt(0x10, str('MQTT'), 5, 0x02, u16(1), p, str('c')), undefined],
-    ['willDelayInterval', [0x18, u32(1)], (p) => pkt(0x10, str('MQTT'), 5, 0x06, u16(1), props(), str('c'), p, str('w'), bin('')), undefined],
+    [
+      'willDelayInterval',
+      [0x18, u32(1)],
+      (p) => pkt(0x10, str('MQTT'), 5, 0x06, u16(1), props(), str('c'), p, str('w'), bin('')),
+      undefined,
+    ],
     ['requestResponseInformation', [0x19, 1], (p) => pkt(0x10, str('MQTT'), 5, 0x02, u16(1), p, str('c')), undefined],
     ['responseInformation', [0x1a, str('r')], (p) => pkt(0x20, 0, 0, p), 5],
     ['serverReference', [0x1c, str('s')], (p) => pkt(0xe0, 0x9c, p), 5],
@@ -432,7 +511,11 @@ describe('codec - MQTT 5 properties', () => {
   });
 
   test('codec - [MQTT-3.3.2-18] user properties may repeat, names included, and keep their order', () => {
-    const bytes = pkt(0x30, str('t'), props([0x26, str('a'), str('2')], [0x26, str('b'), str('1')], [0x26, str('a'), str('1')]));
+    const bytes = pkt(
+      0x30,
+      str('t'),
+      props([0x26, str('a'), str('2')], [0x26, str('b'), str('1')], [0x26, str('a'), str('1')]),
+    );
     expect(decodeOne(bytes, 5)).toMatchObject({
       properties: {
         userProperties: [
@@ -466,9 +549,12 @@ describe('codec - MQTT 5 properties', () => {
     ['subscriptionIdentifiersAvailable 255', pkt(0x20, 0, 0, props(0x29, 255)), 5],
     ['sharedSubscriptionAvailable 2', pkt(0x20, 0, 0, props(0x2a, 2)), 5],
   ];
-  test.each(outOfRange)('codec - §2.2.2.2 an out-of-range property value is a protocol error: %s', (_name, bytes, level) => {
-    expect(codes(decodeError(bytes, level))).toEqual(PROTOCOL_ERROR);
-  });
+  test.each(outOfRange)(
+    'codec - §2.2.2.2 an out-of-range property value is a protocol error: %s',
+    (_name, bytes, level) => {
+      expect(codes(decodeError(bytes, level))).toEqual(PROTOCOL_ERROR);
+    },
+  );
 });
 
 describe('codec - reason codes', () => {
@@ -504,9 +590,12 @@ describe('codec - short forms', () => {
     ['PUBREC', 0x50, 'pubrec'],
     ['PUBREL', 0x62, 'pubrel'],
     ['PUBCOMP', 0x70, 'pubcomp'],
-  ] as const)('codec - §3.4.2.1 a 5.0 %s with remaining length 2 means reason 0x00 and no properties', (_name, first, type) => {
-    expect(decodeOne(pkt(first, u16(9)), 5)).toEqual({ type, packetId: 9, reasonCode: 0 });
-  });
+  ] as const)(
+    'codec - §3.4.2.1 a 5.0 %s with remaining length 2 means reason 0x00 and no properties',
+    (_name, first, type) => {
+      expect(decodeOne(pkt(first, u16(9)), 5)).toEqual({ type, packetId: 9, reasonCode: 0 });
+    },
+  );
 
   test('codec - §3.14.2.1 a 5.0 DISCONNECT with remaining length 0 means normal disconnection, no properties', () => {
     expect(decodeOne(pkt(0xe0), 5)).toEqual({ type: 'disconnect', reasonCode: 0 });
@@ -517,8 +606,18 @@ describe('codec - short forms', () => {
   });
 
   test('codec - 3.1.1 acks, UNSUBACK and DISCONNECT carry no reason codes', () => {
-    expect(decodeOne(pkt(0x40, u16(1)), 4)).toEqual({ type: 'puback', packetId: 1, reasonCode: undefined, properties: undefined });
-    expect(decodeOne(pkt(0xb0, u16(1)), 4)).toEqual({ type: 'unsuback', packetId: 1, reasonCodes: undefined, properties: undefined });
+    expect(decodeOne(pkt(0x40, u16(1)), 4)).toEqual({
+      type: 'puback',
+      packetId: 1,
+      reasonCode: undefined,
+      properties: undefined,
+    });
+    expect(decodeOne(pkt(0xb0, u16(1)), 4)).toEqual({
+      type: 'unsuback',
+      packetId: 1,
+      reasonCodes: undefined,
+      properties: undefined,
+    });
     expect(decodeOne(pkt(0xe0), 4)).toEqual({ type: 'disconnect', reasonCode: undefined, properties: undefined });
   });
 });

@@ -114,9 +114,14 @@ export class PacketDecoder {
         throw cause;
       }
       // Safety net: the parsers bound-check every read, so this is a decoder bug, reported as malformed.
-      this.error = new ProtocolViolation('FLOCK_ERR_MALFORMED_PACKET', ReasonCode.MalformedPacket, 'undecodable packet', {
-        cause,
-      });
+      this.error = new ProtocolViolation(
+        'FLOCK_ERR_MALFORMED_PACKET',
+        ReasonCode.MalformedPacket,
+        'undecodable packet',
+        {
+          cause,
+        },
+      );
       return this.error;
     }
   }

@@ -135,7 +135,11 @@ function encodePublish(p: PublishPacket, v: ProtocolVersion): Buffer {
 
 const ACK_NAMES = ['', '', '', '', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP'];
 
-function encodePubAck(p: PubackPacket | PubrecPacket | PubrelPacket | PubcompPacket, type: number, v: ProtocolVersion): Buffer {
+function encodePubAck(
+  p: PubackPacket | PubrecPacket | PubrelPacket | PubcompPacket,
+  type: number,
+  v: ProtocolVersion,
+): Buffer {
   const name = ACK_NAMES[type]!;
   const id = checkPacketId(p.packetId, name);
   const firstByte = type === 6 ? 0x62 : type << 4; // PUBREL flags 0010 [MQTT-3.6.1-1]
@@ -160,7 +164,8 @@ const PROTOCOL_NAME_MQTT = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54]); //
 const PROTOCOL_NAME_MQISDP = Buffer.from([0x00, 0x06, 0x4d, 0x51, 0x49, 0x73, 0x64, 0x70]); // "MQIsdp"
 
 function encodeConnect(p: ConnectPacket, v: ProtocolVersion): Buffer {
-  if (p.protocolVersion !== v) throw encodeError(`CONNECT protocolVersion ${p.protocolVersion} differs from the encoding level ${v}`);
+  if (p.protocolVersion !== v)
+    throw encodeError(`CONNECT protocolVersion ${p.protocolVersion} differs from the encoding level ${v}`);
   const name = v === 3 ? PROTOCOL_NAME_MQISDP : PROTOCOL_NAME_MQTT;
   const expectedName = v === 3 ? 'MQIsdp' : 'MQTT';
   if (p.protocolName !== expectedName) throw encodeError(`CONNECT level ${v} needs protocol name ${expectedName}`); // [MQTT-3.1.2-1]
@@ -252,9 +257,7 @@ function encodeSubscribe(p: SubscribePacket, v: ProtocolVersion): Buffer {
   for (const s of subs) {
     off = writeString(buf, off, s.topicFilter);
     buf[off++] =
-      v === 5
-        ? s.qos | (s.noLocal ? 0x04 : 0) | (s.retainAsPublished ? 0x08 : 0) | (s.retainHandling << 4)
-        : s.qos;
+      v === 5 ? s.qos | (s.noLocal ? 0x04 : 0) | (s.retainAsPublished ? 0x08 : 0) | (s.retainHandling << 4) : s.qos;
   }
   return buf;
 }

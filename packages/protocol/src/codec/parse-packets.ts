@@ -32,7 +32,12 @@ const UNSUBSCRIBE = 10;
 const UNSUBACK = 11;
 
 const ACK_TYPES = ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const;
-const ACK_ID_NAMES = ['PUBACK packet identifier', 'PUBREC packet identifier', 'PUBREL packet identifier', 'PUBCOMP packet identifier'];
+const ACK_ID_NAMES = [
+  'PUBACK packet identifier',
+  'PUBREC packet identifier',
+  'PUBREL packet identifier',
+  'PUBCOMP packet identifier',
+];
 
 /** A non-zero Packet Identifier. Returns -1 and sets r.error otherwise. */
 function packetId(r: Reader, what: string): number {

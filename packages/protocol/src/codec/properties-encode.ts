@@ -61,9 +61,11 @@ export function propertiesLength(p: Properties | undefined, context: number): nu
   const ids = p.subscriptionIdentifiers;
   if (ids !== undefined && ids.length > 0) {
     allow(0x0b, context);
-    if (context !== 3 && ids.length > 1) throw encodeError(`${contextName(context)} carries at most one subscription identifier`);
+    if (context !== 3 && ids.length > 1)
+      throw encodeError(`${contextName(context)} carries at most one subscription identifier`);
     for (const id of ids) {
-      if (!Number.isInteger(id) || id < 1 || id > MAX_VARINT) throw encodeError(`subscription identifier ${id} is not in 1..${MAX_VARINT}`);
+      if (!Number.isInteger(id) || id < 1 || id > MAX_VARINT)
+        throw encodeError(`subscription identifier ${id} is not in 1..${MAX_VARINT}`);
       n += 1 + varintSize(id);
     }
   }
@@ -243,7 +245,8 @@ export function writeProperties(buf: Buffer, off: number, p: Properties | undefi
   }
   if (p.maximumPacketSize !== undefined) off = u32Prop(buf, off, 0x27, p.maximumPacketSize);
   if (p.wildcardSubscriptionAvailable !== undefined) off = byteProp(buf, off, 0x28, p.wildcardSubscriptionAvailable);
-  if (p.subscriptionIdentifiersAvailable !== undefined) off = byteProp(buf, off, 0x29, p.subscriptionIdentifiersAvailable);
+  if (p.subscriptionIdentifiersAvailable !== undefined)
+    off = byteProp(buf, off, 0x29, p.subscriptionIdentifiersAvailable);
   if (p.sharedSubscriptionAvailable !== undefined) off = byteProp(buf, off, 0x2a, p.sharedSubscriptionAvailable);
   return off;
 }

@@ -67,7 +67,8 @@ export function binarySize(value: Buffer, what: string): number {
 }
 
 export function checkU16(value: number, what: string, min = 0): void {
-  if (!Number.isInteger(value) || value < min || value > 0xffff) throw encodeError(`${what} ${value} is not in ${min}..65535`);
+  if (!Number.isInteger(value) || value < min || value > 0xffff)
+    throw encodeError(`${what} ${value} is not in ${min}..65535`);
 }
 
 export function checkU32(value: number, what: string, min = 0): void {
