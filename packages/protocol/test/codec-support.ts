@@ -119,3 +119,41 @@ export const UNSUPPORTED_VERSION = { code: 'FLOCK_ERR_UNSUPPORTED_PROTOCOL_VERSI
 export function codes(error: ProtocolViolation): { code: string; reasonCode: number } {
   return { code: error.code, reasonCode: error.reasonCode };
 }
+
+/**
+ * A fixture: a packet object, its protocol level and its exact wire bytes. `parseOnly` marks a
+ * non-canonical encoding the decoder accepts but the encoder never produces (it writes the
+ * shorter form).
+ */
+export interface Fixture {
+  name: string;
+  level: ProtocolVersion;
+  packet: Packet;
+  bytes: Buffer;
+  parseOnly?: boolean;
+}
+
+export const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
+
+/** `[hex, value]` rows, so test names show bytes in hex. */
+export const hexRows = (values: number[]): Array<readonly [string, number]> =>
+  values.map((v) => [v.toString(16).padStart(2, '0'), v] as const);
+
+/** A CONNECT at `level` with connect flags `flags`; `rest` follows the client id. */
+export function connect(level: ProtocolVersion, flags: number, ...rest: Part[]): Buffer {
+  return pkt(
+    0x10,
+    str(level === 3 ? 'MQIsdp' : 'MQTT'),
+    level,
+    flags,
+    u16(60),
+    level === 5 ? props() : [],
+    str('cid'),
+    ...rest,
+  );
+}
+
+/** A level-5 CONNECT with the given CONNECT properties. */
+export function connectWithProps(...properties: Part[]): Buffer {
+  return pkt(0x10, str('MQTT'), 5, 0x02, u16(60), props(...properties), str('cid'));
+}
