@@ -144,6 +144,22 @@ describe('codec - failed state', () => {
     expect(packets).toEqual([]);
   });
 
+  test('codec - an unexpected exception inside the decoder becomes a malformed violation, not a throw', () => {
+    // A chunk whose first byte cannot be read stands in for a decoder bug.
+    const hostile = new Proxy(Buffer.from([0xc0, 0x00]), {
+      get(target, key) {
+        if (key === '0') throw new RangeError('unreadable');
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const decoder = new PacketDecoder({ protocolVersion: 4 });
+    const error = decoder.push(hostile, () => undefined);
+    expect(error && codes(error)).toEqual(MALFORMED);
+    expect(error?.cause).toBeInstanceOf(RangeError);
+    expect(decoder.push(pkt(0xc0), () => undefined)).toBe(error);
+  });
+
   test('codec - an exception thrown by onPacket propagates and stops the decoder', () => {
     const decoder = new PacketDecoder({ protocolVersion: 4 });
     const boom = new Error('boom');
@@ -172,6 +188,25 @@ describe('codec - decoded binary fields do not alias the input', () => {
     expect(c.properties?.authenticationData?.toString()).toBe('auth');
     expect(p.payload.toString()).toBe('payload');
     expect(p.properties?.correlationData?.toString()).toBe('corr');
+  });
+
+  test('codec - a large payload assembled from chunks survives the next large packet', () => {
+    const decoder = new PacketDecoder({ protocolVersion: 4 });
+    const { packets, onPacket } = collect();
+    const a = encodePacket(
+      { type: 'publish', topic: 'a', payload: Buffer.alloc(100_000, 1), qos: 0, retain: false, dup: false },
+      4,
+    );
+    const b = encodePacket(
+      { type: 'publish', topic: 'b', payload: Buffer.alloc(100_000, 2), qos: 0, retain: false, dup: false },
+      4,
+    );
+    const stream = Buffer.concat([a, b]);
+    for (let off = 0; off < stream.length; off += 1000) decoder.push(stream.subarray(off, off + 1000), onPacket);
+    stream.fill(0);
+    expect(packets).toHaveLength(2);
+    expect((packets[0] as PublishPacket).payload.equals(Buffer.alloc(100_000, 1))).toBe(true);
+    expect((packets[1] as PublishPacket).payload.equals(Buffer.alloc(100_000, 2))).toBe(true);
   });
 
   test('codec - fields of a packet assembled from several chunks survive the decoder reusing its pending buffer', () => {

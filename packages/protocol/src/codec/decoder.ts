@@ -5,7 +5,8 @@
  * no concat); only a packet split across chunks is assembled in the pending buffer, which grows
  * geometrically up to that packet's size, so a packet fed one byte at a time costs O(n). Field
  * parsing is in parse-connect.ts and parse-packets.ts; strings come out as JS strings and binary
- * fields as fresh Buffers, so nothing aliases the caller's chunk.
+ * fields as fresh Buffers, so nothing aliases the caller's chunk (the payload of a packet over
+ * 64 KiB assembled from several chunks is a view of the pending buffer, which is then dropped).
  *
  * Decoded packets: optional fields a packet does not carry are present with the value
  * undefined. At level 5, acks, DISCONNECT and AUTH always have a numeric `reasonCode` (0x00 for
@@ -103,6 +104,7 @@ export class PacketDecoder {
     } catch (cause) {
       this.reader.release();
       this.pending = EMPTY;
+      this.pendingLength = 0;
       if (this.delivering) {
         this.delivering = false;
         this.error = new ProtocolViolation(
@@ -118,9 +120,7 @@ export class PacketDecoder {
         'FLOCK_ERR_MALFORMED_PACKET',
         ReasonCode.MalformedPacket,
         'undecodable packet',
-        {
-          cause,
-        },
+        { cause },
       );
       return this.error;
     }
@@ -133,10 +133,12 @@ export class PacketDecoder {
       off = this.fillPending(chunk);
       if (this.error !== undefined) return this.fail();
       if (this.pendingTotal === 0 || this.pendingLength < this.pendingTotal) return undefined;
-      const packet = this.parse(this.pending, 0, this.pendingHeaderLength, this.pendingTotal);
+      // A large pending buffer is not kept for reuse, so the payload may be a view of it (no second copy).
+      const giveUp = this.pending.length > KEEP_PENDING_BYTES;
+      const packet = this.parse(this.pending, 0, this.pendingHeaderLength, this.pendingTotal, giveUp);
       this.pendingLength = 0;
       this.pendingTotal = 0;
-      if (this.pending.length > KEEP_PENDING_BYTES) this.pending = EMPTY;
+      if (giveUp) this.pending = EMPTY;
       if (packet === undefined) return this.fail();
       this.deliver(packet, onPacket);
     }
@@ -152,7 +154,7 @@ export class PacketDecoder {
         this.stash(chunk, off, headerLength, total);
         return undefined;
       }
-      const packet = this.parse(chunk, off, off + headerLength, off + total);
+      const packet = this.parse(chunk, off, off + headerLength, off + total, false);
       if (packet === undefined) return this.fail();
       off += total;
       this.deliver(packet, onPacket);
@@ -276,12 +278,15 @@ export class PacketDecoder {
     this.pending = next;
   }
 
-  /** Parses the packet `buf[start, end)` whose body starts at `bodyStart`; undefined with this.error set on a violation. */
-  private parse(buf: Buffer, start: number, bodyStart: number, end: number): Packet | undefined {
+  /**
+   * Parses the packet `buf[start, end)` whose body starts at `bodyStart`; undefined with
+   * this.error set on a violation. `owned`: `buf` is the decoder's and will not be reused.
+   */
+  private parse(buf: Buffer, start: number, bodyStart: number, end: number, owned: boolean): Packet | undefined {
     const byte = buf[start]!;
     const type = byte >> 4;
     const r = this.reader;
-    r.reset(buf, bodyStart, end);
+    r.reset(buf, bodyStart, end, owned);
     // CONNECT carries its own level; checkFirstByte() guarantees a level for every other type.
     const version: ProtocolVersion = this.protocolVersion ?? 5;
     let packet: Packet | undefined;

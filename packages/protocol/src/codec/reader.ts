@@ -16,12 +16,18 @@ export class Reader {
   end = 0;
   /** The first violation recorded by a failed read, if any. */
   error: ProtocolViolation | undefined = undefined;
+  /**
+   * True when `buf` belongs to the decoder and is never written again (a large packet assembled
+   * from several chunks): rest() may then return a view instead of a copy.
+   */
+  owned = false;
 
-  reset(buf: Buffer, pos: number, end: number): void {
+  reset(buf: Buffer, pos: number, end: number, owned: boolean): void {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
     this.error = undefined;
+    this.owned = owned;
   }
 
   /** Drops the reference to the packet's buffer so a chunk is not retained. */
@@ -97,9 +103,9 @@ export class Reader {
     return copyOf(this.buf, start, stop);
   }
 
-  /** The rest of the packet, copied (a PUBLISH payload or a will payload). */
+  /** The rest of the packet (a PUBLISH payload): a copy, or a view of a buffer the decoder gave up. */
   rest(): Buffer {
-    const out = copyOf(this.buf, this.pos, this.end);
+    const out = this.owned ? this.buf.subarray(this.pos, this.end) : copyOf(this.buf, this.pos, this.end);
     this.pos = this.end;
     return out;
   }
