@@ -117,6 +117,39 @@ export function connectPacket(fields: Partial<ConnectPacket> = {}): ConnectPacke
   };
 }
 
+// ------------------------------------------------------------------ sessions
+
+/**
+ * Connects with a persistent session: Clean Start 0 and (MQTT 5) a Session Expiry Interval of
+ * 600 s unless `fields` say otherwise. Returns the client and its CONNACK.
+ */
+export async function connectPersistent(
+  world: World,
+  clientId: string,
+  fields: Partial<ConnectPacket> = {},
+): Promise<{ client: RawClient; connack: ConnackPacket }> {
+  const version = fields.protocolVersion ?? 5;
+  const properties = version === 5 ? { sessionExpiryInterval: 600, ...fields.properties } : fields.properties;
+  const result = await world.connect({ clientId, clean: false, ...fields, ...(properties && { properties }) });
+  if (result.connack.reasonCode !== 0) throw new Error(`CONNACK refused: 0x${result.connack.reasonCode.toString(16)}`);
+  return result;
+}
+
+export async function persistent(world: World, clientId: string, fields: Partial<ConnectPacket> = {}): Promise<RawClient> {
+  return (await connectPersistent(world, clientId, fields)).client;
+}
+
+/** Ends a connection (DISCONNECT 0x00, or abruptly) and waits until the broker has let go of it. */
+export async function leave(world: World, client: RawClient, clientId: string, how: 'disconnect' | 'drop' = 'disconnect'): Promise<void> {
+  if (how === 'disconnect') {
+    client.send({ type: 'disconnect' });
+    await client.closed();
+  } else {
+    client.destroy();
+  }
+  await world.offline(clientId);
+}
+
 // ------------------------------------------------------------------ packet exchanges
 
 const packetIds = new WeakMap<RawClient, number>();

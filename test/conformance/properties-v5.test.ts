@@ -16,6 +16,8 @@ import {
   unsubscribe,
   uniqueId,
   useWorlds,
+  persistent,
+  leave,
   varint,
 } from './helpers';
 
@@ -76,18 +78,15 @@ describe('application message properties', () => {
     const publisher = await w.raw();
     await publish(publisher, 'p/kept/retained', 'r', { qos: 1, retain: true, properties: application });
     const clientId = uniqueId('props');
-    const props = { properties: { sessionExpiryInterval: 600 } };
-    const offline = await w.raw({ clientId, ...props });
+    const offline = await persistent(w, clientId);
     await subscribe(offline, sub('p/kept/queued', 1));
-    offline.send({ type: 'disconnect' });
-    await offline.closed();
-    await w.offline(clientId);
+    await leave(w, offline, clientId);
     await publish(publisher, 'p/kept/queued', 'q', { qos: 1, properties: application });
 
     const retained = await w.raw();
     await subscribe(retained, sub('p/kept/retained', 1));
     expectApplicationProperties((await retained.next('publish')).properties);
-    const back = await w.raw({ clientId, clean: false, ...props });
+    const back = await persistent(w, clientId);
     expectApplicationProperties((await back.next('publish')).properties);
   });
 

@@ -12,6 +12,8 @@ import {
   unreadPublishes,
   uniqueId,
   useWorlds,
+  persistent,
+  leave,
 } from './helpers';
 
 const start = useWorlds();
@@ -171,14 +173,11 @@ describe('Retain Handling', () => {
     const w = await start();
     await publish(await w.raw(), 'r/rh1s', 'm', { qos: 1, retain: true });
     const clientId = uniqueId('rh1');
-    const props = { properties: { sessionExpiryInterval: 600 } };
-    const first = await w.raw({ clientId, ...props });
+    const first = await persistent(w, clientId);
     await subscribe(first, sub('r/rh1s', 1, { retainHandling: 1 }));
     await ack(first, await first.next('publish'));
-    first.send({ type: 'disconnect' });
-    await first.closed();
-    await w.offline(clientId);
-    const again = await w.raw({ clientId, clean: false, ...props });
+    await leave(w, first, clientId);
+    const again = await persistent(w, clientId);
     await subscribe(again, sub('r/rh1s', 1, { retainHandling: 1 }));
     await expectNoPublish(again);
   });

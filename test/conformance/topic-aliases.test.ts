@@ -12,6 +12,8 @@ import {
   subscribe,
   uniqueId,
   useWorlds,
+  persistent,
+  leave,
 } from './helpers';
 
 const start = useWorlds();
@@ -74,13 +76,10 @@ describe('inbound topic aliases', () => {
   test('topic aliases - [MQTT-3.3.2-7] alias mappings are not carried over to a new connection of the same session', async () => {
     const w = await start();
     const clientId = uniqueId('alias');
-    const props = { properties: { sessionExpiryInterval: 600 } };
-    const first = await w.raw({ clientId, ...props });
+    const first = await persistent(w, clientId);
     await publish(first, 'ta/session', 'x', { properties: { topicAlias: 4 } });
-    first.send({ type: 'disconnect' });
-    await first.closed();
-    await w.offline(clientId);
-    const second = await w.raw({ clientId, clean: false, ...props });
+    await leave(w, first, clientId);
+    const second = await persistent(w, clientId);
     second.sendBytes(aliased('', 4));
     await expectDisconnect(second, 0x82);
   });

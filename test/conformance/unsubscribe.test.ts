@@ -14,6 +14,8 @@ import {
   uniqueId,
   unsubscribe,
   useWorlds,
+  persistent,
+  leave,
 } from './helpers';
 
 const start = useWorlds();
@@ -117,17 +119,14 @@ describe('unsubscribe semantics', () => {
   test('unsubscribe - [MQTT-3.10.4-2] an unsubscribed filter stays removed in the resumed session: nothing is queued for it', async () => {
     const w = await start();
     const clientId = uniqueId('unsub');
-    const props = { properties: { sessionExpiryInterval: 600 } };
-    const c = await w.raw({ clientId, ...props });
+    const c = await persistent(w, clientId);
     await subscribe(c, [sub('u/p/a', 1), sub('u/p/b', 1)]);
     await unsubscribe(c, 'u/p/a');
-    c.send({ type: 'disconnect' });
-    await c.closed();
-    await w.offline(clientId);
+    await leave(w, c, clientId);
     const publisher = await w.raw();
     await publish(publisher, 'u/p/a', 'removed', { qos: 1 });
     await publish(publisher, 'u/p/b', 'kept', { qos: 1 });
-    const again = await w.raw({ clientId, clean: false, ...props });
+    const again = await persistent(w, clientId);
     const p = await again.next('publish');
     expect(p.topic).toBe('u/p/b');
     await ack(again, p);
