@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { ReasonCode } from '@flockmq/protocol';
 import type { Properties, QoS } from '@flockmq/protocol';
 import { Channel } from './channel';
-import type { WillState } from './channel';
 import { systemClock } from './clock';
 import type { Clock, TimerHandle } from './clock';
 import type { BrokerHooks } from './hooks';
@@ -23,7 +22,7 @@ import { MemoryRouteRegistry } from './backends/memory-route-registry';
 import { MemorySessionStore } from './backends/memory-session-store';
 import type { RetainStore } from './backends/retain-store';
 import type { RouteRegistry } from './backends/route-registry';
-import type { PendingMessage, SessionState, SessionStore, SubscriptionOptions } from './backends/session-store';
+import type { PendingMessage, SessionState, SessionStore, StoredWill, SubscriptionOptions } from './backends/session-store';
 import { BrokerStats } from './stats';
 import type { DropReason } from './stats';
 
@@ -73,11 +72,12 @@ export class Broker {
   private readonly connections = new Set<Channel>();
   /** Connected clients by client id: at most one connection per client id (G2). */
   private readonly channels = new Map<string, Channel>();
-  private readonly willTimers = new Map<string, { timer: TimerHandle; will: WillState }>();
+  private readonly willTimers = new Map<string, { timer: TimerHandle; will: StoredWill }>();
   private readonly expiryTimers = new Map<string, TimerHandle>();
   /** Serialises CONNECT handling per client id, so racing CONNECTs resolve in arrival order. */
   private readonly connectLocks = new Map<string, Promise<unknown>>();
   private readonly makeClientId: () => string;
+  private readonly writes = new Set<Promise<void>>();
   private state: 'new' | 'running' | 'closing' | 'closed' = 'new';
 
   constructor(options: BrokerOptions = {}) {
@@ -133,6 +133,7 @@ export class Broker {
       return channel.closed();
     });
     await Promise.all(closing);
+    await Promise.all([...this.writes]);
     for (const { timer } of this.willTimers.values()) this.clock.clearTimeout(timer);
     for (const timer of this.expiryTimers.values()) this.clock.clearTimeout(timer);
     this.willTimers.clear();
@@ -144,75 +145,109 @@ export class Broker {
 
   /**
    * Claims a client id for a connecting channel and returns its session: taken over from a live
-   * connection (which gets 0x8E) or loaded from the store, or new. Returns a reason code when the
-   * client may not have this client id.
+   * connection (which gets 0x8E), or resumed from the store, or new. Returns a reason code when
+   * the client may not have this client id.
    */
-  openSession(channel: Channel, clean: boolean, expiryInterval: number): Promise<OpenedSession | number> {
+  openSession(channel: Channel, clean: boolean, expiryInterval: number, will: StoredWill | undefined): Promise<OpenedSession | number> {
     const clientId = channel.clientId;
     const previous = this.connectLocks.get(clientId) ?? Promise.resolve();
-    const next = previous.then(
-      () => this.openSessionNow(channel, clean, expiryInterval),
-      () => this.openSessionNow(channel, clean, expiryInterval),
-    );
+    const open = (): Promise<OpenedSession | number> => this.openSessionNow(channel, clean, expiryInterval, will);
+    const next = previous.then(open, open);
     this.connectLocks.set(clientId, next);
-    void next.finally(() => {
-      if (this.connectLocks.get(clientId) === next) this.connectLocks.delete(clientId);
-    });
+    next
+      .finally(() => {
+        if (this.connectLocks.get(clientId) === next) this.connectLocks.delete(clientId);
+      })
+      .catch(() => undefined); // the caller handles the rejection of `next` itself
     return next;
   }
 
-  private async openSessionNow(channel: Channel, clean: boolean, expiryInterval: number): Promise<OpenedSession | number> {
+  private async openSessionNow(
+    channel: Channel,
+    clean: boolean,
+    expiryInterval: number,
+    will: StoredWill | undefined,
+  ): Promise<OpenedSession | number> {
     const clientId = channel.clientId;
     if (channel.state !== 'connecting') return ReasonCode.UnspecifiedError;
     const existing = this.channels.get(clientId);
-    const owner = existing ? existing.username : (await this.sessions.load(clientId))?.username;
-    if ((existing || owner !== undefined) && owner !== channel.username) {
+    const stored = existing ? undefined : await this.sessions.load(clientId);
+    const owner = existing ? existing.username : stored?.username;
+    if ((existing || stored) && owner !== channel.username) {
       // G2: a session is bound to the identity that created it.
       this.log.warn({ clientId, username: channel.username }, 'takeover_refused_identity');
       return ReasonCode.NotAuthorized;
     }
-    const ownership = await this.sessions.claim(clientId, this.nodeId);
-    let state: SessionState | undefined;
-    if (existing && existing.session) {
-      state = existing.session.toState(undefined);
-      this.evict(existing, !clean);
-    } else {
-      state = await this.sessions.load(clientId);
+    let previousFilters: string[] = stored?.subscriptions.map((s) => s.filter) ?? [];
+    if (existing) previousFilters = await this.evict(existing, !clean);
+    const claim = await this.sessions.claim(clientId, this.nodeId);
+    channel.epoch = claim.epoch;
+    const durable = expiryInterval > 0;
+    const fresh = (): SessionState => new Session(clientId, channel.username, channel.protocolVersion, expiryInterval).toState(undefined, will);
+    let resumable = !clean;
+    if (clean) {
+      // [MQTT-3.1.2-4] Clean Start discards any existing session (a durable one is replaced below).
+      for (const filter of previousFilters) this.removeRoute(clientId, filter);
+      if (!durable) await this.sessions.delete(clientId, claim.epoch);
     }
-    // From here on no await: deliveries for this client id must find either the store or this channel.
+    if (durable) {
+      const connected = { disconnectedAt: null, expiryInterval, will: will ?? null, protocolVersion: channel.protocolVersion };
+      if (clean) await this.sessions.save(fresh(), claim.epoch);
+      else {
+        try {
+          await this.sessions.update(clientId, claim.epoch, connected);
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'FLOCK_ERR_SESSION_NOT_FOUND') throw error;
+          await this.sessions.save(fresh(), claim.epoch);
+          resumable = false;
+        }
+      }
+    }
+    // The last read: whatever was appended for this client id until now is in it, and from the
+    // end of this await on, deliveries find the channel registered below.
+    const state = resumable ? await this.sessions.load(clientId) : undefined;
     if (channel.state !== 'connecting') {
       // The client went away while its session was being claimed; leave the session as it was.
-      if (state) await this.sessions.save(state, ownership.epoch);
+      void this.sessions.release(clientId, claim.epoch).catch(() => undefined);
       return ReasonCode.UnspecifiedError;
     }
     this.cancelExpiry(clientId);
     this.takePendingWill(clientId, !clean);
-    if (clean && state) {
-      this.endSessionSubscriptions(clientId, state.subscriptions.map((s) => s.filter));
-      state = undefined;
-      void this.sessions.delete(clientId, ownership.epoch).catch((err: unknown) => this.log.error({ err, clientId }, 'session_delete_failed'));
-    }
     const session = state ? Session.fromState(state) : new Session(clientId, channel.username, channel.protocolVersion, expiryInterval);
     session.protocolVersion = channel.protocolVersion;
     session.expiryInterval = expiryInterval;
     session.username = channel.username;
-    channel.epoch = ownership.epoch;
+    // Routes of a resumed session (idempotent here; needed when it was last owned elsewhere).
+    for (const sub of session.subscriptions.values()) this.addRoute(clientId, sub.filter, sub);
+    if (!durable && state) {
+      // Resumed, but from now on it lives only as long as this connection.
+      void this.sessions.delete(clientId, claim.epoch).catch((err: unknown) => this.log.error({ err, clientId }, 'session_delete_failed'));
+    }
     this.channels.set(clientId, channel);
     return { session, sessionPresent: state !== undefined };
   }
 
-  /** Session takeover on this node: the old connection is closed with 0x8E [MQTT-3.1.4-3]. */
-  private evict(existing: Channel, resumed: boolean): void {
+  /**
+   * Session takeover on this node: the old connection is closed with 0x8E [MQTT-3.1.4-3] after
+   * its pending writes reach the store. Returns the filters of its session.
+   */
+  private async evict(existing: Channel, resumed: boolean): Promise<string[]> {
+    const session = existing.session;
     this.channels.delete(existing.clientId);
-    // A connection that closed while the claim was in progress has already had its will handled.
+    // A connection that closed while this CONNECT waited has already had its will handled.
     const will = existing.state === 'closed' ? undefined : existing.will;
     existing.will = undefined;
-    existing.session = undefined;
     this.stats.takeovers++;
-    existing.log.info({ clientId: existing.clientId }, 'session_taken_over');
+    existing.log.info({}, 'session_taken_over');
     existing.disconnect(ReasonCode.SessionTakenOver, 'session taken over');
     // [MQTT-3.1.3-9] A delayed will is not sent if the session resumes before the delay is over.
     if (will && (will.delayInterval === 0 || !resumed)) this.publishWill(existing.clientId, will);
+    if (!session) return [];
+    const filters = [...session.subscriptions.keys()];
+    if (session.durable) await existing.flushForHandOff().catch(() => undefined);
+    else if (resumed) for (const filter of filters) this.removeRoute(existing.clientId, filter);
+    existing.session = undefined;
+    return filters;
   }
 
   /** Called by a channel when its transport has closed. */
@@ -223,21 +258,15 @@ export class Broker {
     if (!hadSession || !session || this.channels.get(channel.clientId) !== channel) return;
     this.channels.delete(channel.clientId);
     const clientId = channel.clientId;
-    this.returnSharedInflight(session);
+    this.returnSharedInflight(channel, session);
     const will = channel.will;
     if (session.expiryInterval === 0) {
-      this.endSessionSubscriptions(clientId, session.subscriptions.keys());
-      void this.sessions
-        .delete(clientId, channel.epoch)
-        .catch((err: unknown) => this.log.error({ err, clientId }, 'session_delete_failed'));
+      for (const filter of session.subscriptions.keys()) this.removeRoute(clientId, filter);
+      this.track(this.sessions.delete(clientId, channel.epoch).then(() => this.sessions.release(clientId, channel.epoch)));
       if (will) this.publishWill(clientId, will);
       return;
     }
-    const state = session.toState(this.clock.now());
-    this.sessions.save(state, channel.epoch).then(
-      () => undefined,
-      (err: unknown) => this.log.warn({ err, clientId }, 'session_save_failed'),
-    );
+    this.track(channel.flushForHandOff(this.clock.now()));
     if (will) {
       const delay = Math.min(will.delayInterval, session.expiryInterval);
       if (delay === 0) this.publishWill(clientId, will);
@@ -255,13 +284,25 @@ export class Broker {
     }
   }
 
+  /** Keeps track of store writes in progress, so close() can wait for them. */
+  private track(work: Promise<unknown>): void {
+    const tracked = work.then(
+      () => undefined,
+      (err: unknown) => this.log.warn({ err }, 'session_write_failed'),
+    );
+    this.writes.add(tracked);
+    void tracked.finally(() => this.writes.delete(tracked));
+  }
+
   private async expireSession(clientId: string): Promise<void> {
     this.expiryTimers.delete(clientId);
     if (this.channels.has(clientId)) return;
     const state = await this.sessions.load(clientId);
     if (this.channels.has(clientId)) return;
+    const owner = await this.sessions.owner(clientId);
     await this.sessions.delete(clientId);
-    if (state) this.endSessionSubscriptions(clientId, state.subscriptions.map((s) => s.filter));
+    if (owner?.nodeId === this.nodeId) await this.sessions.release(clientId, owner.epoch);
+    if (state) for (const sub of state.subscriptions) this.removeRoute(clientId, sub.filter);
     this.takePendingWill(clientId, false);
     this.stats.sessionsExpired++;
     this.log.debug({ clientId }, 'session_expired');
@@ -282,11 +323,7 @@ export class Broker {
     if (!resumed) this.publishWill(clientId, pending.will);
   }
 
-  private endSessionSubscriptions(clientId: string, filters: Iterable<string>): void {
-    for (const filter of [...filters]) this.removeRoute(clientId, filter);
-  }
-
-  private publishWill(clientId: string, will: WillState): void {
+  private publishWill(clientId: string, will: StoredWill): void {
     const now = this.clock.now();
     const p = will.properties;
     let properties: Properties | undefined;
@@ -315,17 +352,28 @@ export class Broker {
 
   /** Adds or replaces a subscription of a connected session; returns whether it is new. */
   async subscribe(channel: Channel, filter: string, options: SubscriptionOptions): Promise<boolean> {
-    const session = channel.session!;
-    session.addSubscription({ filter, ...options });
-    const { isNew, firstForFilter } = this.router.subscribe(channel.clientId, filter, options);
-    if (firstForFilter) await this.routes.add(filter, this.nodeId);
+    const subscription = { filter, ...options };
+    channel.session!.addSubscription(subscription);
+    const written = channel.writeThrough((c) => (c.subscribe ??= []).push(subscription));
+    const isNew = this.addRoute(channel.clientId, filter, options);
+    await written;
     return isNew;
   }
 
   async unsubscribe(channel: Channel, filter: string): Promise<boolean> {
-    const session = channel.session!;
-    session.removeSubscription(filter);
-    return this.removeRoute(channel.clientId, filter);
+    channel.session!.removeSubscription(filter);
+    const written = channel.writeThrough((c) => (c.unsubscribe ??= []).push(filter));
+    const existed = this.removeRoute(channel.clientId, filter);
+    await written;
+    return existed;
+  }
+
+  private addRoute(clientId: string, filter: string, options: SubscriptionOptions): boolean {
+    const { isNew, firstForFilter } = this.router.subscribe(clientId, filter, options);
+    if (firstForFilter) {
+      void this.routes.add(filter, this.nodeId).catch((err: unknown) => this.log.error({ err, filter }, 'route_add_failed'));
+    }
+    return isNew;
   }
 
   private removeRoute(clientId: string, filter: string): boolean {
@@ -359,7 +407,8 @@ export class Broker {
       },
       (group) => {
         matched = true;
-        this.dispatchShared(group, message);
+        const wait = this.dispatchShared(group, message);
+        if (wait) (waits ??= []).push(wait);
       },
     );
     return { matched, done: waits && Promise.all(waits) };
@@ -367,63 +416,76 @@ export class Broker {
 
   private deliverDirect(clientId: string, message: Message, delivery: DirectDelivery): Promise<unknown> | undefined {
     const qos = (message.qos < delivery.qos ? message.qos : delivery.qos) as QoS;
-    const pending: PendingMessage = {
+    return this.handTo(clientId, {
       message,
       qos,
       // [MQTT-3.3.1-12] [MQTT-3.3.1-13] RETAIN is kept only with Retain As Published.
       retain: delivery.retainAsPublished ? message.retain : false,
       subscriptionIds: delivery.subscriptionIds,
-      packetId: undefined,
+      seq: 0,
       state: 'queued',
       sharedGroup: undefined,
-    };
+    });
+  }
+
+  /**
+   * Gives a message to one session. QoS 1/2 for a durable session is appended to the store
+   * first (G1: the publisher is acknowledged after that); the returned promise says when.
+   */
+  private handTo(clientId: string, pending: PendingMessage): Promise<unknown> | undefined {
     const channel = this.channels.get(clientId);
-    if (channel && channel.session) {
+    const session = channel?.session;
+    if (channel && session && (pending.qos === 0 || !session.durable)) {
       channel.deliver(pending);
       return undefined;
     }
-    if (qos === 0) {
+    if (!channel && pending.qos === 0) {
       this.dropped(pending, 'offline_qos0');
       return undefined;
     }
-    return this.sessions
-      .append(clientId, pending, this.limits.maxQueuedMessages, this.limits.queueDropPolicy)
-      .then((result) => {
-        if (result === 'dropped-new' || result === 'dropped-oldest') this.stats.drop('queue_full');
-        else if (result === 'queued') this.stats.messagesQueued++;
-      });
+    // Online durable sessions bound their queue in memory (where sent and queued are known).
+    const bound = channel ? Number.MAX_SAFE_INTEGER : this.limits.maxQueuedMessages;
+    return this.sessions.append(clientId, pending, bound, this.limits.queueDropPolicy).then((outcome) => {
+      if (outcome.result === 'no-session') {
+        this.log.warn({ clientId }, 'append_no_session');
+        return;
+      }
+      if (outcome.result !== 'queued') this.stats.drop('queue_full');
+      if (outcome.result === 'dropped-new') return;
+      pending.seq = outcome.seq;
+      const live = this.channels.get(clientId);
+      if (live && live === channel && live.session === session) live.deliver(pending);
+      else this.stats.messagesQueued++;
+    });
   }
 
   /** Hands a message to one online member of a shared group with room, or keeps it in the group's backlog (G3). */
-  private dispatchShared(group: SharedGroup, message: Message): void {
-    if (!this.offerShared(group, message)) {
-      if (group.backlog.length >= this.limits.maxQueuedMessages) {
-        if (this.limits.queueDropPolicy === 'drop-new') {
-          this.stats.drop('queue_full');
-          return;
-        }
-        group.backlog.shift();
-        this.stats.drop('queue_full');
-      }
-      group.backlog.push(message);
+  private dispatchShared(group: SharedGroup, message: Message): Promise<unknown> | undefined {
+    const offered = this.offerShared(group, message);
+    if (offered !== false) return offered;
+    if (group.backlog.length >= this.limits.maxQueuedMessages) {
+      this.stats.drop('queue_full');
+      if (this.limits.queueDropPolicy === 'drop-new') return undefined;
+      group.backlog.shift();
     }
+    group.backlog.push(message);
+    return undefined;
   }
 
-  private offerShared(group: SharedGroup, message: Message): boolean {
+  /** False when no member can take the message now; else what handTo returned. */
+  private offerShared(group: SharedGroup, message: Message): Promise<unknown> | undefined | false {
     const memberId = group.pick(message.qos, (clientId, qos) => this.channels.get(clientId)?.canTakeNow(qos) ?? false);
     if (memberId === undefined) return false;
     const options = group.members.get(memberId)!;
-    const channel = this.channels.get(memberId)!;
-    channel.deliver({
+    return this.handTo(memberId, {
       message,
       qos: (message.qos < options.qos ? message.qos : options.qos) as QoS,
       retain: options.retainAsPublished ? message.retain : false,
       subscriptionIds: options.subscriptionId === undefined ? undefined : [options.subscriptionId],
-      packetId: undefined,
+      seq: 0,
       state: 'queued',
       sharedGroup: group.key,
     });
-    return true;
   }
 
   /** A member has room again: hand it (or other members) what waits in its groups' backlogs. */
@@ -445,16 +507,18 @@ export class Broker {
         this.stats.messagesExpired++;
         continue;
       }
-      if (!this.offerShared(group, message)) return;
+      const offered = this.offerShared(group, message);
+      if (offered === false) return;
       group.backlog.shift();
+      if (offered) this.track(offered);
     }
   }
 
   /**
    * [G3] QoS 1 messages a departing member had not acknowledged go back to their group at once
-   * (and queued shared messages too); QoS 2 ones stay with the member [MQTT-4.8.2-?] (MQTT 5 §4.8.2).
+   * (and queued shared messages too); QoS 2 ones stay with the member (MQTT 5 §4.8.2).
    */
-  private returnSharedInflight(session: Session): void {
+  private returnSharedInflight(channel: Channel, session: Session): void {
     const groups = new Set<SharedGroup>();
     const giveBack = (pending: PendingMessage): boolean => {
       if (pending.sharedGroup === undefined || pending.qos === 2) return false;
@@ -462,12 +526,13 @@ export class Broker {
       if (!group) return false;
       group.backlog.unshift(pending.message);
       groups.add(group);
+      channel.complete(pending);
       return true;
     };
     for (const [packetId, pending] of [...session.inflight].reverse()) {
-      if (pending.qos === 1 && giveBack(pending)) session.inflight.delete(packetId);
+      if (giveBack(pending)) session.inflight.delete(packetId);
     }
-    session.queue.removeWhere((pending) => pending.qos !== 2 && giveBack(pending));
+    session.queue.removeWhere(giveBack);
     for (const group of groups) this.drainGroup(group);
   }
 

@@ -5,13 +5,14 @@ import {
   encodePacket,
   reasonCodeName,
 } from '@flockmq/protocol';
-import type { Packet, Properties, ProtocolVersion, PublishPacket, QoS, Will } from '@flockmq/protocol';
+import type { Packet, Properties, ProtocolVersion, PublishPacket, QoS } from '@flockmq/protocol';
 import type { Broker } from './broker';
 import type { ClientInfo } from './hooks';
 import type { Logger } from './logger';
 import type { TimerHandle } from './clock';
 import type { Transport } from './transport';
-import type { PendingMessage } from './backends/session-store';
+import { packetIdForSeq } from './backends/session-store';
+import type { PendingMessage, SessionChanges, StoredWill } from './backends/session-store';
 import { isExpired, remainingExpirySeconds } from './message';
 import type { Session } from './session';
 import { handleConnect } from './handlers/connect';
@@ -29,10 +30,6 @@ const OUTBOUND_HIGH_WATER = 1024 * 1024;
 /** Largest packet a client may receive when it sets no Maximum Packet Size. */
 const PROTOCOL_MAX_PACKET = 268_435_460;
 
-export interface WillState extends Will {
-  delayInterval: number;
-}
-
 /**
  * One client connection: decodes its bytes, runs the MQTT state machine for it, and writes
  * its outbound packets in batches (one socket write per turn of the event loop, however many
@@ -47,7 +44,7 @@ export class Channel {
   /** Fencing token of this connection's claim on the session. */
   epoch = 0;
   keepAlive = 0;
-  will: WillState | undefined;
+  will: StoredWill | undefined;
   /** Set once the client sent DISCONNECT; decides whether the will is published. */
   disconnectReason: number | undefined;
   /** Limits the client declared in CONNECT (MQTT 5). */
@@ -72,6 +69,7 @@ export class Channel {
   private keepAliveTimer: TimerHandle | undefined;
   private connectTimer: TimerHandle | undefined;
   private closeListeners: (() => void)[] = [];
+  private changesWritten: Promise<void> | undefined;
 
   constructor(
     readonly broker: Broker,
@@ -220,6 +218,13 @@ export class Channel {
       this.end();
       return;
     }
+    if (this.state === 'awaiting-connect' && (error as { protocolVersion?: number }).protocolVersion === 5) {
+      // An MQTT 5 client whose CONNECT is bad may be told why in CONNACK before the close (MQTT 5 §3.2.2.2).
+      this.protocolVersion = 5;
+      this.send({ type: 'connack', sessionPresent: false, reasonCode: error.reasonCode });
+      this.end();
+      return;
+    }
     if (this.state === 'awaiting-connect' || this.state === 'connecting') {
       this.destroy(); // [MQTT-4.13.1-1] before CONNACK there is nobody to tell
       return;
@@ -308,7 +313,8 @@ export class Channel {
   /**
    * Takes a message for this client: sends it now if the window and the socket allow, queues
    * QoS 1/2 otherwise (bounded, with the drop policy), and drops QoS 0 when the client is
-   * congested (G7: a slow subscriber never stalls the others).
+   * congested (G7: a slow subscriber never stalls the others). A durable session's QoS 1/2
+   * messages arrive here already appended to the store, with their seq.
    */
   deliver(pending: PendingMessage): void {
     const session = this.session!;
@@ -320,9 +326,9 @@ export class Channel {
       this.transmit(pending, false);
       return;
     }
+    if (pending.seq === 0) pending.seq = ++session.lastSeq;
     if (session.queue.length === 0 && session.inflight.size < this.window && !this.congested) {
-      this.transmit(pending, false);
-      return;
+      if (this.transmit(pending, false)) return;
     }
     this.enqueue(pending);
   }
@@ -330,11 +336,10 @@ export class Channel {
   private enqueue(pending: PendingMessage): void {
     const session = this.session!;
     if (session.queue.length >= this.broker.limits.maxQueuedMessages) {
-      if (this.broker.limits.queueDropPolicy === 'drop-new') {
-        this.broker.dropped(pending, 'queue_full');
-        return;
-      }
-      this.broker.dropped(session.queue.shift()!, 'queue_full');
+      const dropped = this.broker.limits.queueDropPolicy === 'drop-new' ? pending : session.queue.shift()!;
+      this.broker.dropped(dropped, 'queue_full');
+      this.complete(dropped);
+      if (dropped === pending) return;
     }
     session.queue.push(pending);
   }
@@ -344,41 +349,101 @@ export class Channel {
     const session = this.session;
     if (!session || this.state !== 'connected') return;
     while (session.queue.length > 0 && session.inflight.size < this.window && !this.congested) {
-      this.transmit(session.queue.shift()!, false);
+      if (!this.transmit(session.queue.peek()!, false)) break;
+      session.queue.shift();
     }
     if (session.queue.length === 0) this.broker.pumpSharedGroups(this);
   }
 
-  /** Writes one PUBLISH (a first send, or a resend with DUP set [MQTT-4.4.0-1]). */
-  transmit(pending: PendingMessage, resend: boolean): void {
+  /**
+   * Writes one PUBLISH (a first send, or a resend with DUP set [MQTT-4.4.0-1]). Returns false
+   * when it cannot go yet: its packet id (derived from its seq) is still in flight.
+   */
+  transmit(pending: PendingMessage, resend: boolean): boolean {
     const session = this.session!;
     const now = this.broker.clock.now();
-    if (isExpired(pending.message, now)) {
-      // [MQTT-3.3.2-5] An expired message is not delivered to this subscriber.
-      if (pending.packetId !== undefined) session.inflight.delete(pending.packetId);
+    if (!resend && isExpired(pending.message, now)) {
+      // [MQTT-3.3.2-5] An expired message is not delivered; one already sent completes its flow.
+      if (pending.qos > 0) session.inflight.delete(packetIdForSeq(pending.seq));
       this.broker.expired(pending);
-      return;
+      this.complete(pending);
+      return true;
     }
-    if (pending.qos > 0 && pending.packetId === undefined) {
-      const id = session.allocatePacketId();
-      if (id === undefined) {
-        session.queue.unshift(pending);
-        return;
-      }
-      pending.packetId = id;
+    if (pending.qos > 0 && !resend) {
+      const packetId = packetIdForSeq(pending.seq);
+      if (session.inflight.has(packetId)) return false;
       pending.state = 'sent';
-      session.inflight.set(id, pending);
+      session.inflight.set(packetId, pending);
     }
     const packet = this.publishPacket(pending, now, resend);
     const bytes = encodePacket(packet, this.protocolVersion);
     if (bytes.length > this.clientMaxPacketSize) {
       // [MQTT-3.1.2-25] Too large for this client: discard as if delivered.
-      if (pending.packetId !== undefined) session.inflight.delete(pending.packetId);
+      if (pending.qos > 0) session.inflight.delete(packetIdForSeq(pending.seq));
       this.broker.dropped(pending, 'packet_too_large');
-      return;
+      this.complete(pending);
+      return true;
     }
     this.sendRaw(bytes);
     this.broker.delivered(pending);
+    return true;
+  }
+
+  /** A QoS 1/2 delivery is over (acknowledged, dropped or expired): the store forgets it. */
+  complete(pending: PendingMessage): void {
+    if (pending.qos === 0 || pending.seq === 0) return;
+    void this.writeThrough((changes) => (changes.completed ??= []).push(pending.seq))?.catch(() => undefined);
+  }
+
+  /**
+   * Records a change of a durable session to write to the store; changes made in the same turn
+   * of the event loop are written in one step. Returns when that step is done (undefined for a
+   * session that is not durable).
+   */
+  writeThrough(change: (changes: SessionChanges) => void): Promise<void> | undefined {
+    const session = this.session;
+    if (!session || !session.durable) return undefined;
+    if (session.record(change) || !this.changesWritten) {
+      this.changesWritten = Promise.resolve().then(() => this.writeChanges(session));
+    }
+    return this.changesWritten;
+  }
+
+  /**
+   * Writes what the store must know before another connection resumes a durable session: the
+   * messages sent and not yet acknowledged (resent with DUP) and, once this connection has
+   * ended, when, with which expiry and which will.
+   */
+  flushForHandOff(disconnectedAt?: number): Promise<void> {
+    const session = this.session;
+    if (!session?.durable) return Promise.resolve();
+    const sent = [...session.inflight.values()].filter((p) => p.state === 'sent').map((p) => p.seq);
+    const written = this.writeThrough((c) => {
+      if (sent.length > 0) (c.sent ??= []).push(...sent);
+      if (disconnectedAt !== undefined) {
+        c.disconnectedAt = disconnectedAt;
+        c.expiryInterval = session.expiryInterval;
+        c.will = this.will ?? null;
+      }
+    });
+    return written ?? Promise.resolve();
+  }
+
+  private async writeChanges(session: Session): Promise<void> {
+    const changes = session.takeChanges();
+    if (!changes) return;
+    try {
+      await this.broker.sessions.update(session.clientId, this.epoch, changes);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'FLOCK_ERR_FENCED') {
+        // Another connection owns this client id now (G2): this one must stop.
+        this.log.info({}, 'session_fenced');
+        this.disconnect(ReasonCode.SessionTakenOver, 'session taken over');
+      } else {
+        this.log.error({ err: error }, 'session_write_failed');
+      }
+      throw error;
+    }
   }
 
   private publishPacket(pending: PendingMessage, now: number, dup: boolean): PublishPacket {
@@ -391,7 +456,7 @@ export class Channel {
       retain: pending.retain,
       dup: dup && pending.qos > 0,
     };
-    if (pending.qos > 0) packet.packetId = pending.packetId!;
+    if (pending.qos > 0) packet.packetId = packetIdForSeq(pending.seq);
     if (this.isV5) {
       const expiry = remainingExpirySeconds(message, now);
       if (message.properties || pending.subscriptionIds || expiry !== undefined) {
@@ -409,7 +474,7 @@ export class Channel {
     const session = this.session!;
     for (const pending of [...session.inflight.values()]) {
       if (pending.state === 'released') {
-        this.send({ type: 'pubrel', packetId: pending.packetId! });
+        this.send({ type: 'pubrel', packetId: packetIdForSeq(pending.seq) });
       } else {
         this.transmit(pending, true);
       }

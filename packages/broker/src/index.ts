@@ -18,9 +18,14 @@ export { MemoryRouteRegistry } from './backends/memory-route-registry';
 export { MemorySessionStore } from './backends/memory-session-store';
 export type { RetainStore } from './backends/retain-store';
 export type { RouteRegistry } from './backends/route-registry';
+export { packetIdForSeq } from './backends/session-store';
+export { applyChanges } from './backends/memory-session-store';
 export type {
-  AppendResult,
+  AppendOutcome,
+  Claim,
   Ownership,
+  SessionChanges,
+  StoredWill,
   PendingMessage,
   SessionState,
   SessionStore,

@@ -10,7 +10,8 @@ export type FlockErrorCode =
   | 'FLOCK_ERR_TOPIC_FILTER_INVALID'
   | 'FLOCK_ERR_CONFIG_INVALID'
   | 'FLOCK_ERR_PORT_IN_USE'
-  | 'FLOCK_ERR_FENCED';
+  | 'FLOCK_ERR_FENCED'
+  | 'FLOCK_ERR_SESSION_NOT_FOUND';
 
 /** Base class of every error FlockMQ raises on purpose. */
 export class FlockError extends Error {

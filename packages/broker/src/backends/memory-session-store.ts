@@ -1,8 +1,10 @@
 import { FlockError } from '@flockmq/protocol';
 import type {
-  AppendResult,
+  AppendOutcome,
+  Claim,
   Ownership,
   PendingMessage,
+  SessionChanges,
   SessionState,
   SessionStore,
 } from './session-store';
@@ -11,17 +13,26 @@ import type {
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, SessionState>();
   private readonly owners = new Map<string, Ownership>();
+  /** Epochs outlive ownership and sessions, so a released or deleted id never reuses one. */
+  private readonly epochs = new Map<string, number>();
 
-  async claim(clientId: string, nodeId: string): Promise<Ownership> {
-    const epoch = (this.owners.get(clientId)?.epoch ?? 0) + 1;
-    const ownership = { epoch, nodeId };
-    this.owners.set(clientId, ownership);
-    return { ...ownership };
+  async claim(clientId: string, nodeId: string): Promise<Claim> {
+    const previous = this.owners.get(clientId);
+    const epoch = (this.epochs.get(clientId) ?? 0) + 1;
+    this.epochs.set(clientId, epoch);
+    this.owners.set(clientId, { epoch, nodeId });
+    return { epoch, nodeId, previous: previous && { ...previous } };
   }
 
   async owner(clientId: string): Promise<Ownership | undefined> {
     const current = this.owners.get(clientId);
     return current && { ...current };
+  }
+
+  async release(clientId: string, epoch: number): Promise<boolean> {
+    if (this.owners.get(clientId)?.epoch !== epoch) return false;
+    this.owners.delete(clientId);
+    return true;
   }
 
   async load(clientId: string): Promise<SessionState | undefined> {
@@ -34,29 +45,37 @@ export class MemorySessionStore implements SessionStore {
     this.sessions.set(state.clientId, cloneState(state));
   }
 
+  async update(clientId: string, epoch: number, changes: SessionChanges): Promise<void> {
+    this.assertOwner(clientId, epoch);
+    const state = this.sessions.get(clientId);
+    if (!state) throw new FlockError('FLOCK_ERR_SESSION_NOT_FOUND', `session ${clientId} does not exist`);
+    applyChanges(state, changes);
+  }
+
   async append(
     clientId: string,
     message: PendingMessage,
     maxQueued: number,
     policy: 'drop-oldest' | 'drop-new',
-  ): Promise<AppendResult> {
+  ): Promise<AppendOutcome> {
     const state = this.sessions.get(clientId);
-    if (!state) return 'no-session';
-    const queued = state.pending.filter((p) => p.state === 'queued').length;
-    if (queued >= maxQueued) {
-      if (policy === 'drop-new') return 'dropped-new';
-      const oldest = state.pending.findIndex((p) => p.state === 'queued');
-      if (oldest >= 0) state.pending.splice(oldest, 1);
-      state.pending.push({ ...message });
-      return 'dropped-oldest';
+    if (!state) return { result: 'no-session' };
+    let dropped = false;
+    if (state.pending.filter((p) => p.state === 'queued').length >= maxQueued) {
+      if (policy === 'drop-new') return { result: 'dropped-new' };
+      state.pending.splice(
+        state.pending.findIndex((p) => p.state === 'queued'),
+        1,
+      );
+      dropped = true;
     }
-    state.pending.push({ ...message });
-    return 'queued';
+    const seq = ++state.lastSeq;
+    state.pending.push({ ...message, seq, state: 'queued' });
+    return dropped ? { result: 'dropped-oldest', seq } : { result: 'queued', seq };
   }
 
   async delete(clientId: string, epoch?: number): Promise<boolean> {
     if (epoch !== undefined && this.owners.get(clientId)?.epoch !== epoch) return false;
-    this.owners.delete(clientId);
     return this.sessions.delete(clientId);
   }
 
@@ -75,11 +94,46 @@ export class MemorySessionStore implements SessionStore {
   }
 }
 
+/** Applies a change set to a session state in place (shared by backends that keep state objects). */
+export function applyChanges(state: SessionState, changes: SessionChanges): void {
+  for (const sub of changes.subscribe ?? []) {
+    const index = state.subscriptions.findIndex((s) => s.filter === sub.filter);
+    if (index >= 0) state.subscriptions[index] = { ...sub };
+    else state.subscriptions.push({ ...sub });
+  }
+  if (changes.unsubscribe?.length) {
+    const gone = new Set(changes.unsubscribe);
+    state.subscriptions = state.subscriptions.filter((s) => !gone.has(s.filter));
+  }
+  if (changes.completed?.length) {
+    const done = new Set(changes.completed);
+    state.pending = state.pending.filter((p) => !done.has(p.seq));
+  }
+  if (changes.sent?.length) {
+    const sent = new Set(changes.sent);
+    for (const p of state.pending) if (sent.has(p.seq) && p.state === 'queued') p.state = 'sent';
+  }
+  if (changes.released?.length) {
+    const released = new Set(changes.released);
+    for (const p of state.pending) if (released.has(p.seq)) p.state = 'released';
+  }
+  if (changes.inboundQoS2Add?.length || changes.inboundQoS2Remove?.length) {
+    const ids = new Set(state.inboundQoS2);
+    for (const id of changes.inboundQoS2Add ?? []) ids.add(id);
+    for (const id of changes.inboundQoS2Remove ?? []) ids.delete(id);
+    state.inboundQoS2 = [...ids];
+  }
+  if (changes.expiryInterval !== undefined) state.expiryInterval = changes.expiryInterval;
+  if (changes.disconnectedAt !== undefined) state.disconnectedAt = changes.disconnectedAt ?? undefined;
+  if (changes.will !== undefined) state.will = changes.will ?? undefined;
+}
+
 function cloneState(state: SessionState): SessionState {
   return {
     ...state,
     subscriptions: state.subscriptions.map((s) => ({ ...s })),
     pending: state.pending.map((p) => ({ ...p })),
     inboundQoS2: [...state.inboundQoS2],
+    will: state.will && { ...state.will },
   };
 }

@@ -1,4 +1,4 @@
-import type { QoS } from '@flockmq/protocol';
+import type { Properties, QoS, Will } from '@flockmq/protocol';
 import type { Message } from '../message';
 
 /** Options of one subscription, as granted. */
@@ -15,7 +15,7 @@ export interface StoredSubscription extends SubscriptionOptions {
   filter: string;
 }
 
-/** A message owned by one session on its way out: queued, or in flight with a packet id. */
+/** A message owned by one session on its way out: queued, or in flight. */
 export interface PendingMessage {
   message: Message;
   /** Granted QoS for this delivery: min(message QoS, subscription QoS). */
@@ -23,12 +23,28 @@ export interface PendingMessage {
   /** The RETAIN flag to send. */
   retain: boolean;
   subscriptionIds: number[] | undefined;
-  /** Set once sent (QoS > 0). */
-  packetId: number | undefined;
+  /**
+   * Position in the session's outbound order, assigned when the session takes the message (by
+   * the store for durable sessions). The packet id is derived from it (packetIdForSeq), so a
+   * node that resumes the session after a crash resends with the same packet id and a QoS 2
+   * receiver recognises the duplicate. 0 until assigned.
+   */
+  seq: number;
   /** 'queued' → 'sent' (PUBLISH sent) → 'released' (QoS 2: PUBREC received, PUBREL sent). */
   state: 'queued' | 'sent' | 'released';
   /** Shared group `{group}/{filter}` the message was handed out by, if any. */
   sharedGroup: string | undefined;
+}
+
+/** Packet id of the message at a sequence number: 1–65535, cycling. */
+export function packetIdForSeq(seq: number): number {
+  return ((seq - 1) % 65535) + 1;
+}
+
+/** A will as stored with its session, so any node can publish it if the owner dies (G6). */
+export interface StoredWill extends Will {
+  delayInterval: number;
+  properties?: Properties;
 }
 
 /** Everything needed to resume a session on any node. */
@@ -40,12 +56,16 @@ export interface SessionState {
   /** Session Expiry Interval in seconds; 0xFFFFFFFF never expires. */
   expiryInterval: number;
   subscriptions: StoredSubscription[];
-  /** In flight first (in packet-id send order), then queued, oldest first. */
+  /** Outbound messages not yet completed, in seq order. */
   pending: PendingMessage[];
   /** Inbound QoS 2 packet ids received (PUBREC sent) and not yet released by PUBREL. */
   inboundQoS2: number[];
   /** When the last connection closed (ms); undefined while connected. */
   disconnectedAt: number | undefined;
+  /** The will of the live connection, kept so it can be published if its node dies. */
+  will: StoredWill | undefined;
+  /** Highest seq handed out so far (the next message gets lastSeq + 1). */
+  lastSeq: number;
 }
 
 export interface Ownership {
@@ -54,30 +74,69 @@ export interface Ownership {
   nodeId: string;
 }
 
-export type AppendResult = 'queued' | 'dropped-oldest' | 'dropped-new' | 'no-session';
+export interface Claim extends Ownership {
+  /** Who owned the client id before this claim, if anyone. */
+  previous: Ownership | undefined;
+}
+
+/** What the owner of a live session changes in it, written through in one step. */
+export interface SessionChanges {
+  /** Subscriptions to add or replace. */
+  subscribe?: StoredSubscription[];
+  /** Filters to remove. */
+  unsubscribe?: string[];
+  /** Seqs whose delivery completed (PUBACK, PUBCOMP, or dropped): removed. */
+  completed?: number[];
+  /**
+   * Seqs that were sent and are still unacknowledged when a connection ends, so the next one
+   * resends them with DUP set [MQTT-3.3.1-1]. (After a crash they are resent without DUP.)
+   */
+  sent?: number[];
+  /** Seqs of QoS 2 deliveries the client acknowledged with PUBREC (PUBREL now due). */
+  released?: number[];
+  inboundQoS2Add?: number[];
+  inboundQoS2Remove?: number[];
+  expiryInterval?: number;
+  /** null: connected again. */
+  disconnectedAt?: number | null;
+  /** null: no will (cleared by a normal DISCONNECT, or published). */
+  will?: StoredWill | null;
+}
+
+export type AppendOutcome =
+  | { result: 'queued'; seq: number }
+  /** The queue was full: the oldest queued message was dropped to make room. */
+  | { result: 'dropped-oldest'; seq: number }
+  /** The queue was full: this message was not stored. */
+  | { result: 'dropped-new' }
+  | { result: 'no-session' };
 
 /**
- * Durable state of persistent sessions. The owner of a live connection holds its session in
- * memory and saves it here when the connection ends; messages for a session that has no live
- * connection are appended here. Writes are fenced by the epoch from claim(): a node that lost
- * ownership cannot change the session any more.
+ * Durable state of persistent sessions, written through by the node that owns each session's
+ * connection, and appended to by any node that routes a message to it. Owner writes are fenced
+ * by the epoch from claim(): a node that lost ownership can no longer change the session (G2).
  */
 export interface SessionStore {
-  /** Takes ownership of a client id for a node; returns the new epoch (strictly greater than any before). */
-  claim(clientId: string, nodeId: string): Promise<Ownership>;
+  /** Takes ownership of a client id for a node; the new epoch is strictly greater than any before. */
+  claim(clientId: string, nodeId: string): Promise<Claim>;
   /** Current owner, if any. */
   owner(clientId: string): Promise<Ownership | undefined>;
+  /** Gives up ownership (the session stays). False when the epoch no longer owns it. */
+  release(clientId: string, epoch: number): Promise<boolean>;
   load(clientId: string): Promise<SessionState | undefined>;
-  /** Stores the session; rejects with FLOCK_ERR_FENCED when epoch is not the current one. */
+  /** Creates or replaces the whole session; rejects with FLOCK_ERR_FENCED when epoch is not current. */
   save(state: SessionState, epoch: number): Promise<void>;
-  /** Appends to a stored session's queue, bounded by maxQueued with the given policy. */
-  append(
-    clientId: string,
-    message: PendingMessage,
-    maxQueued: number,
-    policy: 'drop-oldest' | 'drop-new',
-  ): Promise<AppendResult>;
-  /** Deletes a session; with an epoch, only if that epoch still owns it. Returns whether one existed. */
+  /** Applies the owner's changes in one step; rejects with FLOCK_ERR_FENCED when epoch is not current. */
+  update(clientId: string, epoch: number, changes: SessionChanges): Promise<void>;
+  /**
+   * Appends a message (its seq and state are assigned here) to a session's queue, bounded by
+   * maxQueued queued (not in-flight) messages with the given policy.
+   */
+  append(clientId: string, message: PendingMessage, maxQueued: number, policy: 'drop-oldest' | 'drop-new'): Promise<AppendOutcome>;
+  /**
+   * Deletes a session's state (not its ownership: see release); with an epoch, only if that epoch
+   * still owns it. Returns whether one existed.
+   */
   delete(clientId: string, epoch?: number): Promise<boolean>;
   /** Client ids of stored sessions (for expiry sweeps and the admin API). */
   list(): Promise<string[]>;

@@ -80,7 +80,8 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
     serverKeepAlive = keepAlive; // [MQTT-3.2.2-21]
   }
 
-  const opened = await broker.openSession(channel, packet.clean, expiryInterval);
+  const will = packet.will && { ...packet.will, delayInterval: packet.will.properties?.willDelayInterval ?? 0 };
+  const opened = await broker.openSession(channel, packet.clean, expiryInterval, will);
   if (typeof opened === 'number') {
     if (channel.state === 'connecting') refuse(opened, 'client identifier in use by another identity');
     return;
@@ -88,9 +89,7 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
   // No await from here to CONNACK: the session is live and deliveries may arrive.
   channel.session = opened.session;
   channel.state = 'connected';
-  if (packet.will) {
-    channel.will = { ...packet.will, delayInterval: packet.will.properties?.willDelayInterval ?? 0 };
-  }
+  channel.will = will;
 
   const properties: Properties = {};
   if (v5) {

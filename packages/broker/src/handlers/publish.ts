@@ -27,6 +27,16 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
     return channel.protocolViolation(ReasonCode.ReceiveMaximumExceeded, `more than ${limits.receiveMaximum} unacknowledged publishes`);
   }
 
+  if (packet.properties?.subscriptionIdentifiers !== undefined) {
+    // [MQTT-3.3.4-6] Subscription identifiers go from server to client only.
+    return channel.protocolViolation(ReasonCode.ProtocolError, 'subscription identifier in a client PUBLISH');
+  }
+  const responseTopic = packet.properties?.responseTopic;
+  if (responseTopic !== undefined && topicNameError(responseTopic, { maxTopicLevels: limits.maxTopicLevels })) {
+    // [MQTT-3.3.2-14] The Response Topic must be a valid topic name (no wildcards).
+    return channel.protocolViolation(ReasonCode.ProtocolError, 'response topic is not a valid topic name');
+  }
+
   let topic = packet.topic;
   const alias = packet.properties?.topicAlias;
   if (alias !== undefined) {
@@ -68,13 +78,19 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
     if (done) return done.then(() => undefined);
     return;
   }
-  if (packet.qos === 2) session.inboundQoS2.add(packet.packetId!);
-  if (!done) {
+  let durable = done;
+  if (packet.qos === 2) {
+    session.inboundQoS2.add(packet.packetId!);
+    // A durable session records the id before PUBREC, so a resend after a takeover is recognised.
+    const written = channel.writeThrough((c) => (c.inboundQoS2Add ??= []).push(packet.packetId!));
+    if (written) durable = done ? Promise.all([done, written]) : written;
+  }
+  if (!durable) {
     acknowledge(channel, packet, reasonCode);
     return;
   }
   channel.inboundUnacked++;
-  return done.then(() => {
+  return durable.then(() => {
     channel.inboundUnacked--;
     acknowledge(channel, packet, reasonCode);
   });
@@ -107,14 +123,17 @@ function acknowledge(channel: Channel, packet: PublishPacket, reasonCode: number
 }
 
 /** PUBREL from the client releases an inbound QoS 2 packet id [MQTT-4.3.3-11]. */
-export function handlePubrel(channel: Channel, packet: PubrelPacket): void {
+export function handlePubrel(channel: Channel, packet: PubrelPacket): void | Promise<void> {
   const known = channel.session!.inboundQoS2.delete(packet.packetId);
   const ack: PubcompPacket = { type: 'pubcomp', packetId: packet.packetId };
   if (!known && channel.isV5) ack.reasonCode = ReasonCode.PacketIdentifierNotFound;
-  channel.send(ack);
+  // A durable session forgets the id in the store before PUBCOMP: after PUBCOMP the client may reuse it.
+  const written = known ? channel.writeThrough((c) => (c.inboundQoS2Remove ??= []).push(packet.packetId)) : undefined;
+  if (!written) return channel.send(ack);
+  return written.then(() => channel.send(ack));
 }
 
-/** PUBACK completes an outbound QoS 1 delivery [MQTT-4.3.2-?]; the window has room again. */
+/** PUBACK completes an outbound QoS 1 delivery; the window has room again. */
 export function handlePuback(channel: Channel, packet: PubackPacket): void {
   const session = channel.session!;
   const pending = session.inflight.get(packet.packetId);
@@ -123,11 +142,12 @@ export function handlePuback(channel: Channel, packet: PubackPacket): void {
     return;
   }
   session.inflight.delete(packet.packetId);
+  channel.complete(pending);
   channel.pump();
 }
 
 /** PUBREC on an outbound QoS 2 delivery: answer PUBREL, or end the flow on an error code. */
-export function handlePubrec(channel: Channel, packet: PubrecPacket): void {
+export function handlePubrec(channel: Channel, packet: PubrecPacket): void | Promise<void> {
   const session = channel.session!;
   const pending = session.inflight.get(packet.packetId);
   if (!pending || pending.qos !== 2) {
@@ -136,13 +156,18 @@ export function handlePubrec(channel: Channel, packet: PubrecPacket): void {
     return;
   }
   if ((packet.reasonCode ?? 0) >= 0x80) {
-    // [MQTT-4.3.3-4] A failed PUBREC ends the exchange: the packet id is free again.
+    // A failed PUBREC ends the exchange: the packet id is free again (MQTT 5 §4.3.3).
     session.inflight.delete(packet.packetId);
+    channel.complete(pending);
     channel.pump();
     return;
   }
   pending.state = 'released';
-  channel.send({ type: 'pubrel', packetId: packet.packetId }); // [MQTT-4.3.3-4]
+  // [MQTT-4.3.3-4] PUBREL answers PUBREC. A durable session records the release first, so a node
+  // that resumes it after a crash sends PUBREL, not the message again.
+  const written = channel.writeThrough((c) => (c.released ??= []).push(pending.seq));
+  if (!written) return channel.send({ type: 'pubrel', packetId: packet.packetId });
+  return written.then(() => channel.send({ type: 'pubrel', packetId: packet.packetId }));
 }
 
 /** PUBCOMP completes an outbound QoS 2 delivery. */
@@ -154,5 +179,6 @@ export function handlePubcomp(channel: Channel, packet: PubcompPacket): void {
     return;
   }
   session.inflight.delete(packet.packetId);
+  channel.complete(pending);
   channel.pump();
 }

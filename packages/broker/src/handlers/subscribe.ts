@@ -84,7 +84,7 @@ async function sendRetained(channel: Channel, { filter, options }: RetainedReque
       qos: (message.qos < options.qos ? message.qos : options.qos) as QoS,
       retain: true, // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN 1
       subscriptionIds: options.subscriptionId === undefined ? undefined : [options.subscriptionId],
-      packetId: undefined,
+      seq: 0,
       state: 'queued',
       sharedGroup: undefined,
     });

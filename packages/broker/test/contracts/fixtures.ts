@@ -21,7 +21,7 @@ export function pending(topic: string, payload = 'x', overrides: Partial<Pending
     qos: 1,
     retain: false,
     subscriptionIds: undefined,
-    packetId: undefined,
+    seq: 0,
     state: 'queued',
     sharedGroup: undefined,
     ...overrides,
@@ -38,6 +38,8 @@ export function sessionState(clientId: string, overrides: Partial<SessionState> 
     pending: [],
     inboundQoS2: [],
     disconnectedAt: undefined,
+    will: undefined,
+    lastSeq: 0,
     ...overrides,
   };
 }
