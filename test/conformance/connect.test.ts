@@ -5,6 +5,7 @@ import { FakeClock, waitFor } from '@flockmq/testkit';
 import {
   connectBytes,
   connectPacket,
+  expectConnectRefused,
   expectClosedSilently,
   expectDisconnect,
   expectServing,
@@ -19,20 +20,25 @@ import {
 const start = useWorlds();
 
 describe('first packet and repeated CONNECT', () => {
-  test.each([5, 4] as const)('connect - [MQTT-3.1.0-1] a first packet other than CONNECT closes the connection without CONNACK (level %i)', async (version) => {
-    const w = await start();
-    const c = await w.open(version);
-    c.send({ type: 'pingreq' });
-    await expectClosedSilently(c);
-    await expectServing(w);
-  });
+  test.each([5, 4] as const)(
+    'connect - [MQTT-3.1.0-1] a first packet other than CONNECT closes the connection without CONNACK (level %i)',
+    async (version) => {
+      const w = await start();
+      const c = await w.open(version);
+      c.send({ type: 'pingreq' });
+      await expectClosedSilently(c);
+      await expectServing(w);
+    },
+  );
 
   test('connect - [MQTT-3.1.0-1] a PUBLISH before CONNECT is not routed and closes the connection', async () => {
     const w = await start();
     const subscriber = await w.raw();
     await subscribe(subscriber, sub('first/packet', 0));
     const c = await w.open(5);
-    c.sendBytes(Buffer.concat([Buffer.from([0x30, 0x0f]), Buffer.from('\u0000\u000cfirst/packet'), Buffer.from([0x68])]));
+    c.sendBytes(
+      Buffer.concat([Buffer.from([0x30, 0x0f]), Buffer.from('\u0000\u000cfirst/packet'), Buffer.from([0x68])]),
+    );
     await expectClosedSilently(c);
     await publish(await w.raw(), 'first/packet', 'marker');
     expect((await subscriber.next('publish')).payload.toString()).toBe('marker');
@@ -76,22 +82,28 @@ describe('protocol name, level and flags', () => {
     ['MQTT', 3],
     ['MQIsdp', 4],
     ['MQIsdp', 5],
-  ])('connect - [MQTT-3.1.2-1] [MQTT-3.1.2-1 (3.1.1)] protocol name %s with level %i is not accepted: the connection is closed without a successful CONNACK', async (protocolName, level) => {
-    const w = await start();
-    const c = await w.open(4);
-    c.sendBytes(connectBytes({ protocolName, level }));
-    await c.closed();
-    expect(c.unread.filter((p) => p.type === 'connack' && p.reasonCode === 0)).toEqual([]);
-    expect(c.unread.filter((p) => p.type !== 'connack')).toEqual([]);
-  });
+  ])(
+    'connect - [MQTT-3.1.2-1] [MQTT-3.1.2-1 (3.1.1)] protocol name %s with level %i is not accepted: the connection is closed without a successful CONNACK',
+    async (protocolName, level) => {
+      const w = await start();
+      const c = await w.open(4);
+      c.sendBytes(connectBytes({ protocolName, level }));
+      await c.closed();
+      expect(c.unread.filter((p) => p.type === 'connack' && p.reasonCode === 0)).toEqual([]);
+      expect(c.unread.filter((p) => p.type !== 'connack')).toEqual([]);
+    },
+  );
 
-  test.each([3, 4, 5])('connect - [MQTT-3.1.2-3] [MQTT-3.1.2-3 (3.1.1)] the reserved CONNECT flag set closes the connection without CONNACK (level %i)', async (level) => {
-    const w = await start();
-    const c = await w.open(level as 3 | 4 | 5);
-    c.sendBytes(connectBytes({ level, protocolName: level === 3 ? 'MQIsdp' : 'MQTT', flags: 0x03 }));
-    await expectClosedSilently(c);
-    await expectServing(w);
-  });
+  test.each([3, 4, 5])(
+    'connect - [MQTT-3.1.2-3] [MQTT-3.1.2-3 (3.1.1)] the reserved CONNECT flag set closes the connection without CONNACK (level %i)',
+    async (level) => {
+      const w = await start();
+      const c = await w.open(level as 3 | 4 | 5);
+      c.sendBytes(connectBytes({ level, protocolName: level === 3 ? 'MQIsdp' : 'MQTT', flags: 0x03 }));
+      await expectConnectRefused(c);
+      await expectServing(w);
+    },
+  );
 
   test.each([
     ['[MQTT-3.1.2-11] [MQTT-3.1.2-13 (3.1.1)] will QoS 1 without the will flag', 0x0a],
@@ -101,7 +113,7 @@ describe('protocol name, level and flags', () => {
       const w = await start();
       const c = await w.open(level as 4 | 5);
       c.sendBytes(connectBytes({ level, flags }));
-      await expectClosedSilently(c);
+      await expectConnectRefused(c);
     }
   });
 
@@ -110,21 +122,21 @@ describe('protocol name, level and flags', () => {
     const c = await w.open(4);
     // Will flag + will QoS 3 + clean session, then will topic and payload.
     c.sendBytes(connectBytes({ level: 4, flags: 0x1e, payload: [Buffer.from([0, 1, 0x77, 0, 0])] }));
-    await expectClosedSilently(c);
+    await expectConnectRefused(c);
   });
 
   test('connect - [MQTT-3.1.3-4] [MQTT-1.5.4-1] a client identifier that is not valid UTF-8 closes the connection without CONNACK', async () => {
     const w = await start();
     const c = await w.open(5);
     c.sendBytes(connectBytes({ level: 5, clientId: Buffer.from([0x61, 0xc3, 0x28]) }));
-    await expectClosedSilently(c);
+    await expectConnectRefused(c);
   });
 
   test('connect - [MQTT-3.1.2-22 (3.1.1)] a password without a user name closes a 3.1.1 connection without CONNACK', async () => {
     const w = await start();
     const c = await w.open(4);
     c.sendBytes(connectBytes({ level: 4, flags: 0x42, payload: [Buffer.from([0, 2, 0x70, 0x77])] }));
-    await expectClosedSilently(c);
+    await expectConnectRefused(c);
   });
 
   test('connect - [§3.1.2.9] MQTT 5 accepts a password without a user name', async () => {
@@ -171,18 +183,24 @@ describe('client identifier', () => {
     await client.closed();
   });
 
-  test.each([true, false])('connect - [§3.1 MQTT 3.1] an MQIsdp empty client id gets CONNACK 0x02 (identifier rejected), clean session %s', async (clean) => {
-    const w = await start();
-    const { client, connack } = await w.connect({ protocolVersion: 3, clientId: '', clean });
-    expect(connack).toMatchObject({ reasonCode: 0x02, sessionPresent: false });
-    await client.closed();
-  });
+  test.each([true, false])(
+    'connect - [§3.1 MQTT 3.1] an MQIsdp empty client id gets CONNACK 0x02 (identifier rejected), clean session %s',
+    async (clean) => {
+      const w = await start();
+      const { client, connack } = await w.connect({ protocolVersion: 3, clientId: '', clean });
+      expect(connack).toMatchObject({ reasonCode: 0x02, sessionPresent: false });
+      await client.closed();
+    },
+  );
 
-  test.each([3, 4, 5] as const)('connect - [MQTT-3.1.3-5] [MQTT-3.1.3-5 (3.1.1)] a 23-character alphanumeric client id is accepted (level %i)', async (protocolVersion) => {
-    const w = await start();
-    const { connack } = await w.connect({ protocolVersion, clientId: 'abcdefghijklmnopqrstuvW' });
-    expect(connack.reasonCode).toBe(0);
-  });
+  test.each([3, 4, 5] as const)(
+    'connect - [MQTT-3.1.3-5] [MQTT-3.1.3-5 (3.1.1)] a 23-character alphanumeric client id is accepted (level %i)',
+    async (protocolVersion) => {
+      const w = await start();
+      const { connack } = await w.connect({ protocolVersion, clientId: 'abcdefghijklmnopqrstuvW' });
+      expect(connack.reasonCode).toBe(0);
+    },
+  );
 
   test('connect - [MQTT-3.1.3-8] [MQTT-3.1.3-9 (3.1.1)] a rejected client id gets 0x85 (MQTT 5) or 0x02 (3.1.1) and the connection is closed', async () => {
     const w = await start({ limits: { maxClientIdLength: 30 } });
@@ -210,7 +228,12 @@ describe('CONNACK properties', () => {
 
   test('connect - [§3.2.2.3.5] [§3.2.2.3.11] [§3.2.2.3.12] [§3.2.2.3.13] unavailable features are advertised as 0', async () => {
     const w = await start({
-      limits: { retainAvailable: false, wildcardSubscriptionAvailable: false, subscriptionIdentifiersAvailable: false, sharedSubscriptionAvailable: false },
+      limits: {
+        retainAvailable: false,
+        wildcardSubscriptionAvailable: false,
+        subscriptionIdentifiersAvailable: false,
+        sharedSubscriptionAvailable: false,
+      },
     });
     const { connack } = await w.connect();
     expect(connack.properties).toMatchObject({
@@ -224,11 +247,14 @@ describe('CONNACK properties', () => {
   test.each([
     [100, 30],
     [0, 30],
-  ])('connect - [MQTT-3.2.2-21] with a maximum keep alive of 30 s a client asking for %i s gets Server Keep Alive %i', async (keepAlive, expected) => {
-    const w = await start({ limits: { maxKeepAlive: 30 } });
-    const { connack } = await w.connect({ keepAlive });
-    expect(connack.properties?.serverKeepAlive).toBe(expected);
-  });
+  ])(
+    'connect - [MQTT-3.2.2-21] with a maximum keep alive of 30 s a client asking for %i s gets Server Keep Alive %i',
+    async (keepAlive, expected) => {
+      const w = await start({ limits: { maxKeepAlive: 30 } });
+      const { connack } = await w.connect({ keepAlive });
+      expect(connack.properties?.serverKeepAlive).toBe(expected);
+    },
+  );
 
   test('connect - [MQTT-3.2.2-22] a keep alive within the maximum is kept: no Server Keep Alive', async () => {
     const w = await start({ limits: { maxKeepAlive: 30 } });
@@ -260,31 +286,39 @@ describe('CONNACK properties', () => {
 describe('authentication', () => {
   const refuseBad = (reasonCode: number) => ({
     authenticate: (request: AuthenticateRequest) =>
-      request.username === 'bad' ? { ok: false as const, reasonCode, reason: 'refused by test' } : { ok: true as const },
+      request.username === 'bad'
+        ? { ok: false as const, reasonCode, reason: 'refused by test' }
+        : { ok: true as const },
   });
 
   test.each([
     ['0x86', 0x86],
     ['0x87', 0x87],
-  ])('connect - [MQTT-3.1.4-2] [MQTT-3.2.2-6] [MQTT-3.2.2-7] an authentication refusal gets CONNACK %s with Session Present 0, then the connection is closed', async (_hex, code) => {
-    const w = await start({ hooks: refuseBad(code) });
-    const { client, connack } = await w.connect({ username: 'bad', password: Buffer.from('pw') });
-    expect(connack).toMatchObject({ reasonCode: code, sessionPresent: false });
-    await client.closed();
-    await expectServing(w);
-  });
+  ])(
+    'connect - [MQTT-3.1.4-2] [MQTT-3.2.2-6] [MQTT-3.2.2-7] an authentication refusal gets CONNACK %s with Session Present 0, then the connection is closed',
+    async (_hex, code) => {
+      const w = await start({ hooks: refuseBad(code) });
+      const { client, connack } = await w.connect({ username: 'bad', password: Buffer.from('pw') });
+      expect(connack).toMatchObject({ reasonCode: code, sessionPresent: false });
+      await client.closed();
+      await expectServing(w);
+    },
+  );
 
   test.each([
     ['0x86', 0x86, 4, 0x04],
     ['0x87', 0x87, 4, 0x05],
     ['0x86', 0x86, 3, 0x04],
     ['0x87', 0x87, 3, 0x05],
-  ] as const)('connect - [MQTT-3.2.2-4 (3.1.1)] [MQTT-3.2.2-5 (3.1.1)] refusal %s at level %i gets return code %i and the connection is closed', async (_hex, code, protocolVersion, expected) => {
-    const w = await start({ hooks: refuseBad(code) });
-    const { client, connack } = await w.connect({ protocolVersion, username: 'bad', password: Buffer.from('pw') });
-    expect(connack).toMatchObject({ reasonCode: expected, sessionPresent: false });
-    await client.closed();
-  });
+  ] as const)(
+    'connect - [MQTT-3.2.2-4 (3.1.1)] [MQTT-3.2.2-5 (3.1.1)] refusal %s at level %i gets return code %i and the connection is closed',
+    async (_hex, code, protocolVersion, expected) => {
+      const w = await start({ hooks: refuseBad(code) });
+      const { client, connack } = await w.connect({ protocolVersion, username: 'bad', password: Buffer.from('pw') });
+      expect(connack).toMatchObject({ reasonCode: expected, sessionPresent: false });
+      await client.closed();
+    },
+  );
 
   test('connect - [MQTT-3.1.4-2] the authentication hook sees the client id, user name and password', async () => {
     const seen: AuthenticateRequest[] = [];
@@ -306,7 +340,18 @@ describe('authentication', () => {
       Buffer.concat([
         encodePacket(connectPacket({ username: 'bad' }), 5),
         encodePacket({ type: 'subscribe', packetId: 1, subscriptions: [sub('refused/#', 1)] }, 5),
-        encodePacket({ type: 'publish', topic: 'refused/topic', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, packetId: 2 }, 5),
+        encodePacket(
+          {
+            type: 'publish',
+            topic: 'refused/topic',
+            payload: Buffer.from('x'),
+            qos: 1,
+            retain: false,
+            dup: false,
+            packetId: 2,
+          },
+          5,
+        ),
       ]),
     );
     expect((await c.next('connack')).reasonCode).toBe(0x87);
@@ -339,15 +384,18 @@ describe('connect timeout and transports', () => {
     await ping(late);
   });
 
-  test.each([4, 5] as const)('connect - [MQTT-3.1.4-5] [MQTT-3.1.4-4 (3.1.1)] MQTT.js connects at protocol level %i and round-trips a message', async (protocolVersion) => {
-    const w = await start();
-    const client = await w.lib({ protocolVersion });
-    const topic = `lib/${uniqueId()}`;
-    await client.subscribeAsync(topic, { qos: 1 });
-    const got = new Promise<string>((resolve) => client.on('message', (_t, payload) => resolve(payload.toString())));
-    await client.publishAsync(topic, 'hello', { qos: 1 });
-    expect(await got).toBe('hello');
-  });
+  test.each([4, 5] as const)(
+    'connect - [MQTT-3.1.4-5] [MQTT-3.1.4-4 (3.1.1)] MQTT.js connects at protocol level %i and round-trips a message',
+    async (protocolVersion) => {
+      const w = await start();
+      const client = await w.lib({ protocolVersion });
+      const topic = `lib/${uniqueId()}`;
+      await client.subscribeAsync(topic, { qos: 1 });
+      const got = new Promise<string>((resolve) => client.on('message', (_t, payload) => resolve(payload.toString())));
+      await client.publishAsync(topic, 'hello', { qos: 1 });
+      expect(await got).toBe('hello');
+    },
+  );
 
   test('connect - [§6] [MQTT-6.0.0-4] MQTT over WebSocket: an MQTT.js client connects on the ws listener and exchanges messages with a TCP client', async () => {
     const w = await start();

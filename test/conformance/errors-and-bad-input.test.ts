@@ -3,6 +3,7 @@ import { encodePacket } from '@flockmq/protocol';
 import type { RawClient } from '@flockmq/testkit';
 import {
   expectClosedSilently,
+  expectConnectRefused,
   expectDisconnect,
   expectServing,
   frame,
@@ -41,12 +42,28 @@ const v5Cases: [string, Buffer, number[]][] = [
   ['[MQTT-3.14.1-1] DISCONNECT with flag bits set', Buffer.from([0xe2, 0x00]), [0x81]],
   ['[MQTT-3.3.1-4] PUBLISH with QoS 3', frame(0x36, strBytes('e/q3'), [0, 1, 0], Buffer.from('x')), [0x81]],
   ['[MQTT-3.3.1-2] PUBLISH QoS 0 with DUP 1', frame(0x38, strBytes('e/dup'), [0], Buffer.from('x')), [0x81]],
-  ['[MQTT-2.2.1-3] PUBLISH QoS 1 with packet identifier 0', frame(0x32, strBytes('e/id0'), [0, 0, 0], Buffer.from('x')), [0x81, 0x82]],
+  [
+    '[MQTT-2.2.1-3] PUBLISH QoS 1 with packet identifier 0',
+    frame(0x32, strBytes('e/id0'), [0, 0, 0], Buffer.from('x')),
+    [0x81, 0x82],
+  ],
   ['[§2.1.4] PINGREQ with bytes beyond its fields', Buffer.from([0xc0, 0x01, 0x00]), [0x81]],
   ['[§3.3.2] a PUBLISH whose topic length runs past the packet', Buffer.from([0x30, 0x03, 0x00, 0x09, 0x61]), [0x81]],
-  ['[§2.2.2.1] a Property Length that runs past the packet', frame(0x30, strBytes('e/p'), [0x20], Buffer.from('x')), [0x81]],
-  ['[MQTT-3.4.2-1] PUBACK with a reason code PUBACK does not have', Buffer.from([0x40, 0x03, 0x00, 0x01, 0x05]), [0x81, 0x82]],
-  ['[MQTT-3.14.2-1] DISCONNECT with a reason code DISCONNECT does not have', Buffer.from([0xe0, 0x01, 0x03]), [0x81, 0x82]],
+  [
+    '[§2.2.2.1] a Property Length that runs past the packet',
+    frame(0x30, strBytes('e/p'), [0x20], Buffer.from('x')),
+    [0x81],
+  ],
+  [
+    '[MQTT-3.4.2-1] PUBACK with a reason code PUBACK does not have',
+    Buffer.from([0x40, 0x03, 0x00, 0x01, 0x05]),
+    [0x81, 0x82],
+  ],
+  [
+    '[MQTT-3.14.2-1] DISCONNECT with a reason code DISCONNECT does not have',
+    Buffer.from([0xe0, 0x01, 0x03]),
+    [0x81, 0x82],
+  ],
   ['[§3.2] CONNACK sent by a client', Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]), [0x82]],
   ['[§3.9] SUBACK sent by a client', Buffer.from([0x90, 0x04, 0x00, 0x01, 0x00, 0x00]), [0x82]],
   ['[§3.13] PINGRESP sent by a client', Buffer.from([0xd0, 0x00]), [0x82]],
@@ -69,7 +86,12 @@ describe('MQTT 5: DISCONNECT with a reason, then close', () => {
     const w = await start();
     const other = await bystander(w);
     const c = await w.raw();
-    c.sendBytes(Buffer.concat([Buffer.from([0xc1, 0x00]), encodePacket(publishPacket(c, 'by/stander', 'after-bad', { qos: 1 }), 5)]));
+    c.sendBytes(
+      Buffer.concat([
+        Buffer.from([0xc1, 0x00]),
+        encodePacket(publishPacket(c, 'by/stander', 'after-bad', { qos: 1 }), 5),
+      ]),
+    );
     await expectDisconnect(c, 0x81);
     expect(c.unread.map((p) => p.type)).toEqual([]);
     await stillServed(w, other);
@@ -102,8 +124,20 @@ describe('MQTT 5: DISCONNECT with a reason, then close', () => {
   test('errors - [MQTT-3.1.4-1] [§3.2.2.3.6] an oversized CONNECT closes the connection without CONNACK', async () => {
     const w = await start({ limits: { maxPacketSize: 512 } });
     const c = await w.open(5);
-    c.sendBytes(encodePacket({ type: 'connect', protocolName: 'MQTT', protocolVersion: 5, clean: true, keepAlive: 0, clientId: 'x'.repeat(600) }, 5));
-    await expectClosedSilently(c);
+    c.sendBytes(
+      encodePacket(
+        {
+          type: 'connect',
+          protocolName: 'MQTT',
+          protocolVersion: 5,
+          clean: true,
+          keepAlive: 0,
+          clientId: 'x'.repeat(600),
+        },
+        5,
+      ),
+    );
+    await expectConnectRefused(c, [0x95]);
     await expectServing(w);
   });
 });
@@ -114,7 +148,10 @@ describe('MQTT 3.1.1: close without a packet', () => {
     ['[MQTT-2.2.2-2 (3.1.1)] PUBREL with flags 0000', Buffer.from([0x60, 0x02, 0x00, 0x01])],
     ['[MQTT-3.3.1-4 (3.1.1)] PUBLISH with QoS 3', frame(0x36, strBytes('e/q3'), [0, 1], Buffer.from('x'))],
     ['[MQTT-3.14.1-1 (3.1.1)] DISCONNECT with flag bits set', Buffer.from([0xe1, 0x00])],
-    ['[MQTT-2.3.1-1 (3.1.1)] PUBLISH QoS 1 with packet identifier 0', frame(0x32, strBytes('e/id0'), [0, 0], Buffer.from('x'))],
+    [
+      '[MQTT-2.3.1-1 (3.1.1)] PUBLISH QoS 1 with packet identifier 0',
+      frame(0x32, strBytes('e/id0'), [0, 0], Buffer.from('x')),
+    ],
     ['[§2.2.1 (3.1.1)] the packet type 15, reserved before MQTT 5', Buffer.from([0xf0, 0x00])],
     ['[MQTT-4.8.0-1 (3.1.1)] CONNACK sent by a client', Buffer.from([0x20, 0x02, 0x00, 0x00])],
     ['[MQTT-4.8.0-1 (3.1.1)] a Remaining Length of five bytes', Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])],
@@ -157,7 +194,9 @@ describe('framing and robustness', () => {
     const w = await start();
     const other = await bystander(w);
     const c = await w.raw();
-    const packets = Array.from({ length: 50 }, (_, i) => encodePacket(publishPacket(c, 'by/stander', String(i), { qos: 1 }), 5));
+    const packets = Array.from({ length: 50 }, (_, i) =>
+      encodePacket(publishPacket(c, 'by/stander', String(i), { qos: 1 }), 5),
+    );
     c.sendBytes(Buffer.concat([...packets, encodePacket({ type: 'pingreq' }, 5)]));
     await c.next('pingresp');
     const got: string[] = [];

@@ -37,8 +37,8 @@ async function sentSoFar(c: RawClient): Promise<PublishPacket[]> {
   return got;
 }
 
-describe('outbound window (the client\'s Receive Maximum)', () => {
-  test('flow - [MQTT-3.3.4-9] [MQTT-4.9.0-2] the broker never has more unacknowledged QoS 1 messages out than the client\'s Receive Maximum', async () => {
+describe("outbound window (the client's Receive Maximum)", () => {
+  test("flow - [MQTT-3.3.4-9] [MQTT-4.9.0-2] the broker never has more unacknowledged QoS 1 messages out than the client's Receive Maximum", async () => {
     const w = await start();
     const c = await w.raw({ properties: { receiveMaximum: 2 } });
     await subscribe(c, sub('f/win', 1));
@@ -109,7 +109,7 @@ describe('outbound window (the client\'s Receive Maximum)', () => {
     await expectNoPublish(await persistent(w, clientId));
   });
 
-  test('flow - [§3.3.4] the broker\'s own in-flight limit caps the window below a larger client Receive Maximum', async () => {
+  test("flow - [§3.3.4] the broker's own in-flight limit caps the window below a larger client Receive Maximum", async () => {
     const w = await start({ limits: { maxInflight: 3 } });
     const c = await w.raw({ properties: { receiveMaximum: 100 } });
     await subscribe(c, sub('f/cap', 1));
@@ -117,7 +117,7 @@ describe('outbound window (the client\'s Receive Maximum)', () => {
     expect((await sentSoFar(c)).length).toBe(3);
   });
 
-  test('flow - [§4.9] a 3.1.1 subscriber gets at most the broker\'s in-flight limit of unacknowledged messages, then the rest in order', async () => {
+  test("flow - [§4.9] a 3.1.1 subscriber gets at most the broker's in-flight limit of unacknowledged messages, then the rest in order", async () => {
     const w = await start({ limits: { maxInflight: 2 } });
     const c = await w.raw({ protocolVersion: 4 });
     await subscribe(c, sub('f/old', 1));
@@ -142,7 +142,7 @@ describe('outbound window (the client\'s Receive Maximum)', () => {
 });
 
 describe('inbound limits', () => {
-  test('flow - [MQTT-3.3.4-7] [§3.3.4] more unacknowledged QoS 2 publishes than the broker\'s Receive Maximum get DISCONNECT 0x93', async () => {
+  test("flow - [MQTT-3.3.4-7] [§3.3.4] more unacknowledged QoS 2 publishes than the broker's Receive Maximum get DISCONNECT 0x93", async () => {
     const w = await start({ limits: { receiveMaximum: 2 } });
     const { client, connack } = await w.connect();
     expect(connack.properties?.receiveMaximum).toBe(2);
@@ -165,51 +165,60 @@ describe('inbound limits', () => {
   test.each([
     [1, 2],
     [0, 1],
-  ] as const)('flow - [MQTT-3.2.2-9] [MQTT-3.2.2-11] with Maximum QoS %i a PUBLISH at QoS %i gets DISCONNECT 0x9B and is not delivered', async (maxQoS, qos) => {
-    const w = await start({ limits: { maxQoS } });
-    const watcher = await w.raw();
-    await subscribe(watcher, sub('f/qos', 0));
-    const { client, connack } = await w.connect();
-    expect(connack.properties?.maximumQoS).toBe(maxQoS);
-    client.send(publishPacket(client, 'f/qos', 'too-high', { qos }));
-    await expectDisconnect(client, 0x9b);
-    await expectNoPublish(watcher);
-  });
+  ] as const)(
+    'flow - [MQTT-3.2.2-9] [MQTT-3.2.2-11] with Maximum QoS %i a PUBLISH at QoS %i gets DISCONNECT 0x9B and is not delivered',
+    async (maxQoS, qos) => {
+      const w = await start({ limits: { maxQoS } });
+      const watcher = await w.raw();
+      await subscribe(watcher, sub('f/qos', 0));
+      const { client, connack } = await w.connect();
+      expect(connack.properties?.maximumQoS).toBe(maxQoS);
+      client.send(publishPacket(client, 'f/qos', 'too-high', { qos }));
+      await expectDisconnect(client, 0x9b);
+      await expectNoPublish(watcher);
+    },
+  );
 });
 
 describe('bounded queues', () => {
   test.each([
     ['drop-oldest', ['2', '3', '4']],
     ['drop-new', ['0', '1', '2']],
-  ] as const)('queue - [G7] [§4.1] an offline session queues at most the limit, dropping by %s', async (queueDropPolicy, expected) => {
-    const w = await start({ limits: { maxQueuedMessages: 3, queueDropPolicy } });
-    const clientId = uniqueId('queue');
-    const c = await persistent(w, clientId);
-    await subscribe(c, sub('f/queue', 1));
-    await leave(w, c, clientId);
-    await publishMany(w, 'f/queue', 5);
-    const back = await persistent(w, clientId);
-    const got = await publishes(back, 3);
-    expect(got.map((p) => p.payload.toString())).toEqual(expected);
-    for (const p of got) await ack(back, p);
-    await expectNoPublish(back);
-  });
+  ] as const)(
+    'queue - [G7] [§4.1] an offline session queues at most the limit, dropping by %s',
+    async (queueDropPolicy, expected) => {
+      const w = await start({ limits: { maxQueuedMessages: 3, queueDropPolicy } });
+      const clientId = uniqueId('queue');
+      const c = await persistent(w, clientId);
+      await subscribe(c, sub('f/queue', 1));
+      await leave(w, c, clientId);
+      await publishMany(w, 'f/queue', 5);
+      const back = await persistent(w, clientId);
+      const got = await publishes(back, 3);
+      expect(got.map((p) => p.payload.toString())).toEqual(expected);
+      for (const p of got) await ack(back, p);
+      await expectNoPublish(back);
+    },
+  );
 
   test.each([
     ['drop-oldest', ['0', '2', '3', '4']],
     ['drop-new', ['0', '1', '2', '3']],
-  ] as const)('queue - [G7] a connected client behind a full window has its queue bounded, dropping by %s', async (queueDropPolicy, expected) => {
-    const w = await start({ limits: { maxQueuedMessages: 3, queueDropPolicy } });
-    const c = await w.raw({ properties: { receiveMaximum: 1 } });
-    await subscribe(c, sub('f/online', 1));
-    await publishMany(w, 'f/online', 5);
-    const got: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const p = await c.next('publish');
-      got.push(p.payload.toString());
-      await ack(c, p);
-    }
-    expect(got).toEqual(expected);
-    await expectNoPublish(c);
-  });
+  ] as const)(
+    'queue - [G7] a connected client behind a full window has its queue bounded, dropping by %s',
+    async (queueDropPolicy, expected) => {
+      const w = await start({ limits: { maxQueuedMessages: 3, queueDropPolicy } });
+      const c = await w.raw({ properties: { receiveMaximum: 1 } });
+      await subscribe(c, sub('f/online', 1));
+      await publishMany(w, 'f/online', 5);
+      const got: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const p = await c.next('publish');
+        got.push(p.payload.toString());
+        await ack(c, p);
+      }
+      expect(got).toEqual(expected);
+      await expectNoPublish(c);
+    },
+  );
 });

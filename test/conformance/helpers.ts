@@ -74,7 +74,12 @@ export class World {
 
   /** An MQTT.js client, connected (no automatic reconnect). */
   async lib(options: IClientOptions = {}, url = this.broker.url): Promise<MqttClient> {
-    const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, clientId: uniqueId('lib'), ...options });
+    const client = await mqtt.connectAsync(url, {
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      clientId: uniqueId('lib'),
+      ...options,
+    });
     this.libs.push(client);
     return client;
   }
@@ -135,12 +140,21 @@ export async function connectPersistent(
   return result;
 }
 
-export async function persistent(world: World, clientId: string, fields: Partial<ConnectPacket> = {}): Promise<RawClient> {
+export async function persistent(
+  world: World,
+  clientId: string,
+  fields: Partial<ConnectPacket> = {},
+): Promise<RawClient> {
   return (await connectPersistent(world, clientId, fields)).client;
 }
 
 /** Ends a connection (DISCONNECT 0x00, or abruptly) and waits until the broker has let go of it. */
-export async function leave(world: World, client: RawClient, clientId: string, how: 'disconnect' | 'drop' = 'disconnect'): Promise<void> {
+export async function leave(
+  world: World,
+  client: RawClient,
+  clientId: string,
+  how: 'disconnect' | 'drop' = 'disconnect',
+): Promise<void> {
   if (how === 'disconnect') {
     client.send({ type: 'disconnect' });
     await client.closed();
@@ -160,7 +174,11 @@ export function nextId(client: RawClient): number {
   return id;
 }
 
-export function sub(topicFilter: string, qos: QoS = 0, options: Partial<Omit<Subscription, 'topicFilter' | 'qos'>> = {}): Subscription {
+export function sub(
+  topicFilter: string,
+  qos: QoS = 0,
+  options: Partial<Omit<Subscription, 'topicFilter' | 'qos'>> = {},
+): Subscription {
   return { topicFilter, qos, noLocal: false, retainAsPublished: false, retainHandling: 0, ...options };
 }
 
@@ -170,7 +188,9 @@ export async function subscribe(
   subscriptions: string | Subscription | (string | Subscription)[],
   properties?: Properties,
 ): Promise<SubackPacket> {
-  const list = (Array.isArray(subscriptions) ? subscriptions : [subscriptions]).map((s) => (typeof s === 'string' ? sub(s, 2) : s));
+  const list = (Array.isArray(subscriptions) ? subscriptions : [subscriptions]).map((s) =>
+    typeof s === 'string' ? sub(s, 2) : s,
+  );
   const packetId = nextId(client);
   client.send({ type: 'subscribe', packetId, subscriptions: list, ...(properties && { properties }) });
   const suback = await client.next('suback');
@@ -194,7 +214,12 @@ export interface PublishOptions {
   properties?: Properties;
 }
 
-export function publishPacket(client: RawClient, topic: string, payload: string | Buffer, options: PublishOptions = {}): PublishPacket {
+export function publishPacket(
+  client: RawClient,
+  topic: string,
+  payload: string | Buffer,
+  options: PublishOptions = {},
+): PublishPacket {
   const qos = options.qos ?? 0;
   const packet: PublishPacket = {
     type: 'publish',
@@ -289,6 +314,27 @@ export async function expectDisconnect(client: RawClient, reasonCode: number | n
 export async function expectClosedSilently(client: RawClient): Promise<void> {
   await client.closed();
   expect(client.unread.map((p) => p.type)).toEqual([]);
+}
+
+/**
+ * A bad CONNECT: the connection is closed and no session starts. 3.1.1 and 3.1 get no packet at
+ * all ([MQTT-3.1.4-1 (3.1.1)]); MQTT 5 may first get one CONNACK with a failure reason code among
+ * `codes` and Session Present 0 ([MQTT-3.1.4-1], §4.13.1, [MQTT-3.2.2-6]).
+ */
+export async function expectConnectRefused(client: RawClient, codes: number[] = [0x81, 0x82]): Promise<void> {
+  await client.closed();
+  const packets = client.unread;
+  if (client.protocolVersion !== 5) {
+    expect(packets.map((p) => p.type)).toEqual([]);
+    return;
+  }
+  expect(packets.length).toBeLessThanOrEqual(1);
+  for (const p of packets) {
+    expect(p.type).toBe('connack');
+    if (p.type !== 'connack') continue;
+    expect(codes).toContain(p.reasonCode);
+    expect(p.sessionPresent).toBe(false);
+  }
 }
 
 /**

@@ -1,15 +1,6 @@
 /** Keep alive and PINGREQ/PINGRESP, timed with a FakeClock (MQTT 5.0 §3.1.2.10, §3.12, §3.13; 3.1.1 §3.1.2.10). */
 import { FakeClock } from '@flockmq/testkit';
-import {
-  expectClosedSilently,
-  expectDisconnect,
-  ping,
-  publish,
-  sub,
-  subscribe,
-  uniqueId,
-  useWorlds,
-} from './helpers';
+import { expectClosedSilently, expectDisconnect, ping, publish, sub, subscribe, uniqueId, useWorlds } from './helpers';
 
 const start = useWorlds();
 
@@ -26,15 +17,18 @@ describe('keep alive enforcement', () => {
     await expectDisconnect(c, 0x8d);
   });
 
-  test.each([4, 3] as const)('keep alive - [MQTT-3.1.2-24 (3.1.1)] a level %i client silent for 1.5 times its keep alive is disconnected without a packet', async (protocolVersion) => {
-    const clock = new FakeClock();
-    const w = await start({ clock });
-    const c = await w.raw({ protocolVersion, keepAlive: 4 });
-    clock.advance(5_999);
-    await ping(c);
-    clock.advance(6_000);
-    await expectClosedSilently(c);
-  });
+  test.each([4, 3] as const)(
+    'keep alive - [MQTT-3.1.2-24 (3.1.1)] a level %i client silent for 1.5 times its keep alive is disconnected without a packet',
+    async (protocolVersion) => {
+      const clock = new FakeClock();
+      const w = await start({ clock });
+      const c = await w.raw({ protocolVersion, keepAlive: 4 });
+      clock.advance(5_999);
+      await ping(c);
+      clock.advance(6_000);
+      await expectClosedSilently(c);
+    },
+  );
 
   test('keep alive - [MQTT-3.1.2-22] any control packet, not only PINGREQ, resets the keep alive timer', async () => {
     const clock = new FakeClock();
@@ -59,7 +53,7 @@ describe('keep alive enforcement', () => {
     await ping(c);
   });
 
-  test('keep alive - [MQTT-3.2.2-21] [MQTT-3.2.2-22] the broker enforces the Server Keep Alive it sent, not the client\'s value', async () => {
+  test("keep alive - [MQTT-3.2.2-21] [MQTT-3.2.2-22] the broker enforces the Server Keep Alive it sent, not the client's value", async () => {
     const clock = new FakeClock();
     const w = await start({ clock, limits: { maxKeepAlive: 10 } });
     const { client, connack } = await w.connect({ keepAlive: 100 });
@@ -70,7 +64,7 @@ describe('keep alive enforcement', () => {
     await expectDisconnect(client, 0x8d);
   });
 
-  test('keep alive - [MQTT-3.2.2-22] without Server Keep Alive the broker uses the client\'s keep alive', async () => {
+  test("keep alive - [MQTT-3.2.2-22] without Server Keep Alive the broker uses the client's keep alive", async () => {
     const clock = new FakeClock();
     const w = await start({ clock, limits: { maxKeepAlive: 60 } });
     const { client, connack } = await w.connect({ keepAlive: 20 });
@@ -107,10 +101,13 @@ describe('keep alive enforcement', () => {
 });
 
 describe('PINGREQ / PINGRESP', () => {
-  test.each([5, 4, 3] as const)('keep alive - [MQTT-3.12.4-1] [MQTT-3.12.4-1 (3.1.1)] PINGREQ is answered by PINGRESP (level %i)', async (protocolVersion) => {
-    const w = await start();
-    const c = await w.raw({ protocolVersion });
-    for (let i = 0; i < 3; i++) c.send({ type: 'pingreq' });
-    for (let i = 0; i < 3; i++) await c.next('pingresp');
-  });
+  test.each([5, 4, 3] as const)(
+    'keep alive - [MQTT-3.12.4-1] [MQTT-3.12.4-1 (3.1.1)] PINGREQ is answered by PINGRESP (level %i)',
+    async (protocolVersion) => {
+      const w = await start();
+      const c = await w.raw({ protocolVersion });
+      for (let i = 0; i < 3; i++) c.send({ type: 'pingreq' });
+      for (let i = 0; i < 3; i++) await c.next('pingresp');
+    },
+  );
 });

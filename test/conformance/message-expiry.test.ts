@@ -110,7 +110,11 @@ describe('retained messages', () => {
   test('message expiry - [MQTT-3.3.2-6] [§3.3.2.3.3] a retained message is sent with its remaining lifetime, and not at all once expired', async () => {
     const clock = new FakeClock();
     const w = await start({ clock });
-    await publish(await w.raw(), 'e/retained', 'r', { qos: 1, retain: true, properties: { messageExpiryInterval: 10 } });
+    await publish(await w.raw(), 'e/retained', 'r', {
+      qos: 1,
+      retain: true,
+      properties: { messageExpiryInterval: 10 },
+    });
     clock.advance(4_000);
     const early = await w.raw();
     await subscribe(early, sub('e/retained', 1));

@@ -52,21 +52,50 @@ afterEach(() => {
 });
 
 describe('exact 3.1.1 packet formats', () => {
-  test.each([4, 3] as const)('311 - [§3.2 (3.1.1)] [MQTT-3.2.0-1 (3.1.1)] the CONNACK to a level %i client is exactly 20 02 00 00', async (protocolVersion) => {
-    const w = await start();
-    const c = await ByteClient.open(w);
-    c.write(encodePacket(connectPacket({ protocolVersion }), protocolVersion));
-    expect([...(await c.take(4))]).toEqual([0x20, 0x02, 0x00, 0x00]);
-  });
+  test.each([4, 3] as const)(
+    '311 - [§3.2 (3.1.1)] [MQTT-3.2.0-1 (3.1.1)] the CONNACK to a level %i client is exactly 20 02 00 00',
+    async (protocolVersion) => {
+      const w = await start();
+      const c = await ByteClient.open(w);
+      c.write(encodePacket(connectPacket({ protocolVersion }), protocolVersion));
+      expect([...(await c.take(4))]).toEqual([0x20, 0x02, 0x00, 0x00]);
+    },
+  );
 
   test('311 - [§3.4 (3.1.1)] [§3.5 (3.1.1)] [§3.7 (3.1.1)] [§3.11 (3.1.1)] [§3.9 (3.1.1)] acks are in the 3.1.1 format: no reason codes, no properties', async () => {
     const w = await start();
     const c = await ByteClient.open(w);
     c.write(encodePacket(connectPacket({ protocolVersion: 4 }), 4));
     await c.take(4);
-    c.write(encodePacket({ type: 'publish', topic: 'nobody/here', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, packetId: 0x0102 }, 4));
+    c.write(
+      encodePacket(
+        {
+          type: 'publish',
+          topic: 'nobody/here',
+          payload: Buffer.from('x'),
+          qos: 1,
+          retain: false,
+          dup: false,
+          packetId: 0x0102,
+        },
+        4,
+      ),
+    );
     expect([...(await c.take(4, 4))]).toEqual([0x40, 0x02, 0x01, 0x02]);
-    c.write(encodePacket({ type: 'publish', topic: 'nobody/here', payload: Buffer.from('x'), qos: 2, retain: false, dup: false, packetId: 0x0203 }, 4));
+    c.write(
+      encodePacket(
+        {
+          type: 'publish',
+          topic: 'nobody/here',
+          payload: Buffer.from('x'),
+          qos: 2,
+          retain: false,
+          dup: false,
+          packetId: 0x0203,
+        },
+        4,
+      ),
+    );
     expect([...(await c.take(4, 8))]).toEqual([0x50, 0x02, 0x02, 0x03]);
     c.write(encodePacket({ type: 'pubrel', packetId: 0x0203 }, 4));
     expect([...(await c.take(4, 12))]).toEqual([0x70, 0x02, 0x02, 0x03]);
@@ -84,7 +113,12 @@ describe('exact 3.1.1 packet formats', () => {
     c.write(encodePacket({ type: 'subscribe', packetId: 1, subscriptions: [sub('m/x', 0)] }, 4));
     await c.take(5, 4);
     await publish(await w.raw(), 'm/x', 'hi', {
-      properties: { contentType: 'text/plain', userProperties: [['k', 'v']], messageExpiryInterval: 60, payloadFormatIndicator: 1 },
+      properties: {
+        contentType: 'text/plain',
+        userProperties: [['k', 'v']],
+        messageExpiryInterval: 60,
+        payloadFormatIndicator: 1,
+      },
     });
     expect([...(await c.take(9, 9))]).toEqual([0x30, 0x07, 0x00, 0x03, 0x6d, 0x2f, 0x78, 0x68, 0x69]);
   });
@@ -97,20 +131,34 @@ describe('return codes instead of reason codes', () => {
     ['0x89 server busy', 0x89, 0x03],
     ['0x8A banned', 0x8a, 0x05],
     ['0x8C bad authentication method', 0x8c, 0x03],
-  ])('311 - [§3.2.2.3 (3.1.1)] [MQTT-3.2.2-4 (3.1.1)] a refusal with %s reaches a 3.1.1 client as return code %i', async (_name, reasonCode, expected) => {
-    const w = await start({ hooks: { authenticate: (_r: AuthenticateRequest) => ({ ok: false, reasonCode }) } });
-    const { client, connack } = await w.connect({ protocolVersion: 4 });
-    expect(connack).toMatchObject({ reasonCode: expected, sessionPresent: false });
-    await client.closed();
-  });
+  ])(
+    '311 - [§3.2.2.3 (3.1.1)] [MQTT-3.2.2-4 (3.1.1)] a refusal with %s reaches a 3.1.1 client as return code %i',
+    async (_name, reasonCode, expected) => {
+      const w = await start({ hooks: { authenticate: (_r: AuthenticateRequest) => ({ ok: false, reasonCode }) } });
+      const { client, connack } = await w.connect({ protocolVersion: 4 });
+      expect(connack).toMatchObject({ reasonCode: expected, sessionPresent: false });
+      await client.closed();
+    },
+  );
 
   test('311 - [MQTT-3.9.3-2 (3.1.1)] every subscription failure is 0x80 on 3.1.1, whatever its MQTT 5 reason', async () => {
     const w = await start({
-      limits: { wildcardSubscriptionAvailable: false, sharedSubscriptionAvailable: false, maxSubscriptionsPerSession: 2 },
+      limits: {
+        wildcardSubscriptionAvailable: false,
+        sharedSubscriptionAvailable: false,
+        maxSubscriptionsPerSession: 2,
+      },
       hooks: { authorizeSubscribe: (_client, filter) => filter !== 'denied' },
     });
     const c = await w.raw({ protocolVersion: 4 });
-    const suback = await subscribe(c, [sub('ok', 1), sub('a/+', 1), sub('$share/g/x', 1), sub('denied', 1), sub('ok2', 0), sub('over', 0)]);
+    const suback = await subscribe(c, [
+      sub('ok', 1),
+      sub('a/+', 1),
+      sub('$share/g/x', 1),
+      sub('denied', 1),
+      sub('ok2', 0),
+      sub('over', 0),
+    ]);
     expect(suback.reasonCodes).toEqual([1, 0x80, 0x80, 0x80, 0, 0x80]);
   });
 
@@ -167,9 +215,14 @@ describe('MQTT 3.1 (MQIsdp) and mixed versions', () => {
 
   test('311 - [§4.1] messages flow between levels 3, 4 and 5 at every QoS', async () => {
     const w = await start();
-    const clients = [await w.raw({ protocolVersion: 3 }), await w.raw({ protocolVersion: 4 }), await w.raw({ protocolVersion: 5 })];
+    const clients = [
+      await w.raw({ protocolVersion: 3 }),
+      await w.raw({ protocolVersion: 4 }),
+      await w.raw({ protocolVersion: 5 }),
+    ];
     for (const c of clients) await subscribe(c, sub('mix/#', 2));
-    for (const [i, c] of clients.entries()) await publish(c, `mix/${i}`, `from-${c.protocolVersion}`, { qos: ((i % 3) as 0 | 1 | 2) });
+    for (const [i, c] of clients.entries())
+      await publish(c, `mix/${i}`, `from-${c.protocolVersion}`, { qos: (i % 3) as 0 | 1 | 2 });
     for (const c of clients) {
       const got = await publishes(c, 3);
       expect(got.map((p) => p.payload.toString()).sort()).toEqual(['from-3', 'from-4', 'from-5']);

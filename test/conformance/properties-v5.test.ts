@@ -69,7 +69,10 @@ describe('application message properties', () => {
     const w = await start();
     const c = await w.raw();
     await subscribe(c, sub('p/pfi', 1));
-    await publish(await w.raw(), 'p/pfi', Buffer.from([0xff, 0xfe]), { qos: 1, properties: { payloadFormatIndicator: 0 } });
+    await publish(await w.raw(), 'p/pfi', Buffer.from([0xff, 0xfe]), {
+      qos: 1,
+      properties: { payloadFormatIndicator: 0 },
+    });
     expect((await c.next('publish')).properties?.payloadFormatIndicator).toBe(0);
   });
 
@@ -106,7 +109,10 @@ describe('application message properties', () => {
     const c = await w.raw();
     await subscribe(c, sub('p/utf8', 1));
     const publisher = await w.raw();
-    const ackPacket = await publish(publisher, 'p/utf8', Buffer.from([0x61, 0xc3]), { qos: 1, properties: { payloadFormatIndicator: 1 } });
+    const ackPacket = await publish(publisher, 'p/utf8', Buffer.from([0x61, 0xc3]), {
+      qos: 1,
+      properties: { payloadFormatIndicator: 1 },
+    });
     expect(ackPacket?.reasonCode).toBe(0x99);
     await publish(publisher, 'p/utf8', 'valid-ü', { qos: 1, properties: { payloadFormatIndicator: 1 } });
     expect((await c.next('publish')).payload.toString()).toBe('valid-ü');
@@ -203,7 +209,7 @@ describe('Request Problem Information and Maximum Packet Size', () => {
     }
   });
 
-  test('properties - [MQTT-3.1.2-24] [MQTT-3.1.2-25] a message larger than the client\'s Maximum Packet Size is not sent to it, and counts as delivered', async () => {
+  test("properties - [MQTT-3.1.2-24] [MQTT-3.1.2-25] a message larger than the client's Maximum Packet Size is not sent to it, and counts as delivered", async () => {
     const w = await start();
     const small = await w.raw({ properties: { maximumPacketSize: 200, receiveMaximum: 1 } });
     const large = await w.raw();

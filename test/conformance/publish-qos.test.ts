@@ -26,15 +26,18 @@ async function pair(w: World, version: 4 | 5 = 5, qos: QoS = 2, filter = 'q/#') 
 }
 
 describe('QoS 0', () => {
-  test.each([5, 4] as const)('publish - [MQTT-4.3.1-1] [MQTT-2.2.1-2] [MQTT-3.3.1-2] QoS 0 is delivered with DUP 0 and no packet identifier (level %i)', async (version) => {
-    const w = await start();
-    const { subscriber, publisher } = await pair(w, version);
-    await publish(publisher, 'q/zero', 'm0');
-    const p = await subscriber.next('publish');
-    expect(p).toMatchObject({ topic: 'q/zero', qos: 0, dup: false, retain: false });
-    expect(p.packetId).toBeUndefined();
-    expect(p.payload.toString()).toBe('m0');
-  });
+  test.each([5, 4] as const)(
+    'publish - [MQTT-4.3.1-1] [MQTT-2.2.1-2] [MQTT-3.3.1-2] QoS 0 is delivered with DUP 0 and no packet identifier (level %i)',
+    async (version) => {
+      const w = await start();
+      const { subscriber, publisher } = await pair(w, version);
+      await publish(publisher, 'q/zero', 'm0');
+      const p = await subscriber.next('publish');
+      expect(p).toMatchObject({ topic: 'q/zero', qos: 0, dup: false, retain: false });
+      expect(p.packetId).toBeUndefined();
+      expect(p.payload.toString()).toBe('m0');
+    },
+  );
 
   test('publish - [§3.3.3] a zero-length payload and a binary payload are delivered byte for byte', async () => {
     const w = await start();
@@ -49,15 +52,18 @@ describe('QoS 0', () => {
 });
 
 describe('QoS 1', () => {
-  test.each([5, 4] as const)('publish - [MQTT-4.3.2-4] [MQTT-2.2.1-5] [MQTT-3.3.4-1] an inbound QoS 1 PUBLISH is answered by PUBACK with its packet identifier (level %i)', async (version) => {
-    const w = await start();
-    const { subscriber, publisher } = await pair(w, version);
-    publisher.send(publishPacket(publisher, 'q/one', 'm1', { qos: 1, packetId: 4242 }));
-    const puback = await publisher.next('puback');
-    expect(puback.packetId).toBe(4242);
-    expect(puback.reasonCode ?? 0).toBe(0);
-    expect((await subscriber.next('publish')).payload.toString()).toBe('m1');
-  });
+  test.each([5, 4] as const)(
+    'publish - [MQTT-4.3.2-4] [MQTT-2.2.1-5] [MQTT-3.3.4-1] an inbound QoS 1 PUBLISH is answered by PUBACK with its packet identifier (level %i)',
+    async (version) => {
+      const w = await start();
+      const { subscriber, publisher } = await pair(w, version);
+      publisher.send(publishPacket(publisher, 'q/one', 'm1', { qos: 1, packetId: 4242 }));
+      const puback = await publisher.next('puback');
+      expect(puback.packetId).toBe(4242);
+      expect(puback.reasonCode ?? 0).toBe(0);
+      expect((await subscriber.next('publish')).payload.toString()).toBe('m1');
+    },
+  );
 
   test('publish - [MQTT-4.3.2-1] [MQTT-4.3.2-2] [MQTT-2.2.1-4] outbound QoS 1 messages carry distinct non-zero packet identifiers and DUP 0', async () => {
     const w = await start();
@@ -89,22 +95,25 @@ describe('QoS 1', () => {
 });
 
 describe('QoS 2', () => {
-  test.each([5, 4] as const)('publish - [MQTT-4.3.3-8] [MQTT-4.3.3-11] inbound QoS 2: PUBREC then PUBCOMP with the packet identifier, delivered once (level %i)', async (version) => {
-    const w = await start();
-    const { subscriber, publisher } = await pair(w, version);
-    publisher.send(publishPacket(publisher, 'q/two', 'm2', { qos: 2, packetId: 99 }));
-    const pubrec = await publisher.next('pubrec');
-    expect(pubrec.packetId).toBe(99);
-    expect(pubrec.reasonCode ?? 0).toBe(0);
-    publisher.send({ type: 'pubrel', packetId: 99 });
-    const pubcomp = await publisher.next('pubcomp');
-    expect(pubcomp.packetId).toBe(99);
-    expect(pubcomp.reasonCode ?? 0).toBe(0);
-    const p = await subscriber.next('publish');
-    expect(p).toMatchObject({ topic: 'q/two', qos: 2, dup: false });
-    await ack(subscriber, p);
-    await expectNoPublish(subscriber);
-  });
+  test.each([5, 4] as const)(
+    'publish - [MQTT-4.3.3-8] [MQTT-4.3.3-11] inbound QoS 2: PUBREC then PUBCOMP with the packet identifier, delivered once (level %i)',
+    async (version) => {
+      const w = await start();
+      const { subscriber, publisher } = await pair(w, version);
+      publisher.send(publishPacket(publisher, 'q/two', 'm2', { qos: 2, packetId: 99 }));
+      const pubrec = await publisher.next('pubrec');
+      expect(pubrec.packetId).toBe(99);
+      expect(pubrec.reasonCode ?? 0).toBe(0);
+      publisher.send({ type: 'pubrel', packetId: 99 });
+      const pubcomp = await publisher.next('pubcomp');
+      expect(pubcomp.packetId).toBe(99);
+      expect(pubcomp.reasonCode ?? 0).toBe(0);
+      const p = await subscriber.next('publish');
+      expect(p).toMatchObject({ topic: 'q/two', qos: 2, dup: false });
+      await ack(subscriber, p);
+      await expectNoPublish(subscriber);
+    },
+  );
 
   test('publish - [MQTT-4.3.3-1] [MQTT-4.3.3-2] [MQTT-4.3.3-4] [MQTT-4.3.3-5] outbound QoS 2: PUBLISH with DUP 0, PUBREL with the same packet identifier after PUBREC', async () => {
     const w = await start();
@@ -182,29 +191,36 @@ describe('flags, QoS and ordering', () => {
     [2, 1, 1],
     [2, 0, 0],
     [1, 0, 0],
-  ] as const)('publish - [MQTT-3.8.4-8] a subscription granted QoS %i receives a QoS %i publish at QoS %i', async (granted, published, expected) => {
-    const w = await start();
-    const { subscriber, publisher } = await pair(w, 5, granted);
-    await publish(publisher, 'q/downgrade', 'm', { qos: published });
-    const p = await subscriber.next('publish');
-    expect(p.qos).toBe(expected);
-    expect(p.packetId === undefined).toBe(expected === 0);
-  });
-
-  test.each([0, 1, 2] as const)('publish - [MQTT-4.6.0-5] [MQTT-4.6.0-6] messages of one publisher on one topic at QoS %i arrive in publish order', async (qos) => {
-    const w = await start();
-    const { subscriber, publisher } = await pair(w);
-    const n = 100;
-    for (let i = 0; i < n; i++) publisher.send(publishPacket(publisher, 'q/order', String(i), { qos: qos === 2 ? 1 : qos }));
-    await ping(publisher);
-    const got: string[] = [];
-    for (let i = 0; i < n; i++) {
+  ] as const)(
+    'publish - [MQTT-3.8.4-8] a subscription granted QoS %i receives a QoS %i publish at QoS %i',
+    async (granted, published, expected) => {
+      const w = await start();
+      const { subscriber, publisher } = await pair(w, 5, granted);
+      await publish(publisher, 'q/downgrade', 'm', { qos: published });
       const p = await subscriber.next('publish');
-      got.push(p.payload.toString());
-      await ack(subscriber, p);
-    }
-    expect(got).toEqual(Array.from({ length: n }, (_, i) => String(i)));
-  });
+      expect(p.qos).toBe(expected);
+      expect(p.packetId === undefined).toBe(expected === 0);
+    },
+  );
+
+  test.each([0, 1, 2] as const)(
+    'publish - [MQTT-4.6.0-5] [MQTT-4.6.0-6] messages of one publisher on one topic at QoS %i arrive in publish order',
+    async (qos) => {
+      const w = await start();
+      const { subscriber, publisher } = await pair(w);
+      const n = 100;
+      for (let i = 0; i < n; i++)
+        publisher.send(publishPacket(publisher, 'q/order', String(i), { qos: qos === 2 ? 1 : qos }));
+      await ping(publisher);
+      const got: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const p = await subscriber.next('publish');
+        got.push(p.payload.toString());
+        await ack(subscriber, p);
+      }
+      expect(got).toEqual(Array.from({ length: n }, (_, i) => String(i)));
+    },
+  );
 
   test('publish - [MQTT-4.6.0-5] QoS 2 messages of one publisher on one topic arrive in order', async () => {
     const w = await start();
@@ -270,23 +286,26 @@ describe('flags, QoS and ordering', () => {
     expect(puback?.reasonCode).toBeUndefined();
   });
 
-  test.each([4, 5] as const)('publish - [MQTT-4.3.1-1] [MQTT-4.3.2-1] [MQTT-4.3.3-1] MQTT.js clients exchange messages at QoS 0, 1 and 2 (level %i)', async (protocolVersion) => {
-    const w = await start();
-    const subscriber = await w.lib({ protocolVersion });
-    const publisher = await w.lib({ protocolVersion });
-    const topic = `lib/${uniqueId()}`;
-    await subscriber.subscribeAsync(`${topic}/#`, { qos: 2 });
-    const got: string[] = [];
-    const all = new Promise<void>((resolve) =>
-      subscriber.on('message', (t, payload, packet) => {
-        got.push(`${t.slice(topic.length)}:${payload.toString()}:${packet.qos}`);
-        if (got.length === 3) resolve();
-      }),
-    );
-    for (const qos of [0, 1, 2] as const) await publisher.publishAsync(`${topic}/${qos}`, `m${qos}`, { qos });
-    await all;
-    expect(got.sort()).toEqual(['/0:m0:0', '/1:m1:1', '/2:m2:2']);
-  });
+  test.each([4, 5] as const)(
+    'publish - [MQTT-4.3.1-1] [MQTT-4.3.2-1] [MQTT-4.3.3-1] MQTT.js clients exchange messages at QoS 0, 1 and 2 (level %i)',
+    async (protocolVersion) => {
+      const w = await start();
+      const subscriber = await w.lib({ protocolVersion });
+      const publisher = await w.lib({ protocolVersion });
+      const topic = `lib/${uniqueId()}`;
+      await subscriber.subscribeAsync(`${topic}/#`, { qos: 2 });
+      const got: string[] = [];
+      const all = new Promise<void>((resolve) =>
+        subscriber.on('message', (t, payload, packet) => {
+          got.push(`${t.slice(topic.length)}:${payload.toString()}:${packet.qos}`);
+          if (got.length === 3) resolve();
+        }),
+      );
+      for (const qos of [0, 1, 2] as const) await publisher.publishAsync(`${topic}/${qos}`, `m${qos}`, { qos });
+      await all;
+      expect(got.sort()).toEqual(['/0:m0:0', '/1:m1:1', '/2:m2:2']);
+    },
+  );
 });
 
 describe('resending after reconnect', () => {
@@ -304,18 +323,21 @@ describe('resending after reconnect', () => {
     return { subscriber, reconnect };
   }
 
-  test.each([5, 4] as const)('publish - [MQTT-4.4.0-1] [MQTT-3.3.1-1] an unacknowledged QoS 1 message is resent with DUP 1 and its original packet identifier after reconnect (level %i)', async (version) => {
-    const w = await start();
-    const clientId = uniqueId('dup');
-    const { subscriber, reconnect } = await persistentSubscriber(w, version, clientId, 1);
-    const publisher = await w.raw({ protocolVersion: version });
-    await publish(publisher, 'resend/a', 'unacked', { qos: 1 });
-    const first = await subscriber.next('publish');
-    expect(first.dup).toBe(false);
-    const again = await (await reconnect()).next('publish');
-    expect(again).toMatchObject({ dup: true, packetId: first.packetId, qos: 1, topic: 'resend/a' });
-    expect(again.payload.toString()).toBe('unacked');
-  });
+  test.each([5, 4] as const)(
+    'publish - [MQTT-4.4.0-1] [MQTT-3.3.1-1] an unacknowledged QoS 1 message is resent with DUP 1 and its original packet identifier after reconnect (level %i)',
+    async (version) => {
+      const w = await start();
+      const clientId = uniqueId('dup');
+      const { subscriber, reconnect } = await persistentSubscriber(w, version, clientId, 1);
+      const publisher = await w.raw({ protocolVersion: version });
+      await publish(publisher, 'resend/a', 'unacked', { qos: 1 });
+      const first = await subscriber.next('publish');
+      expect(first.dup).toBe(false);
+      const again = await (await reconnect()).next('publish');
+      expect(again).toMatchObject({ dup: true, packetId: first.packetId, qos: 1, topic: 'resend/a' });
+      expect(again.payload.toString()).toBe('unacked');
+    },
+  );
 
   test('publish - [MQTT-4.4.0-1] [MQTT-4.6.0-1] several unacknowledged messages are resent in their original order', async () => {
     const w = await start();
@@ -325,7 +347,9 @@ describe('resending after reconnect', () => {
     for (let i = 0; i < 5; i++) await publish(publisher, 'resend/o', String(i), { qos: i % 2 === 0 ? 1 : 2 });
     const sent = await publishes(subscriber, 5);
     const resent = await publishes(await reconnect(), 5);
-    expect(resent.map((p) => [p.packetId, p.payload.toString(), p.dup])).toEqual(sent.map((p) => [p.packetId, p.payload.toString(), true]));
+    expect(resent.map((p) => [p.packetId, p.payload.toString(), p.dup])).toEqual(
+      sent.map((p) => [p.packetId, p.payload.toString(), true]),
+    );
   });
 
   test('publish - [MQTT-4.4.0-1] [MQTT-4.3.3-6] after PUBREC the broker resends PUBREL, not the PUBLISH, on reconnect', async () => {

@@ -19,16 +19,19 @@ import {
 const start = useWorlds();
 
 describe('storing, replacing and clearing', () => {
-  test.each([5, 4, 3] as const)('retain - [MQTT-3.3.1-5] [MQTT-3.3.1-5 (3.1.1)] [MQTT-3.3.1-8 (3.1.1)] a retained message is stored and sent to a later subscriber with RETAIN 1 (level %i)', async (version: ProtocolVersion) => {
-    const w = await start();
-    const publisher = await w.raw({ protocolVersion: version });
-    await publish(publisher, 'r/stored', 'kept', { qos: 1, retain: true });
-    const subscriber = await w.raw({ protocolVersion: version });
-    await subscribe(subscriber, sub('r/stored', 1));
-    const p = await subscriber.next('publish');
-    expect(p).toMatchObject({ topic: 'r/stored', retain: true, qos: 1 });
-    expect(p.payload.toString()).toBe('kept');
-  });
+  test.each([5, 4, 3] as const)(
+    'retain - [MQTT-3.3.1-5] [MQTT-3.3.1-5 (3.1.1)] [MQTT-3.3.1-8 (3.1.1)] a retained message is stored and sent to a later subscriber with RETAIN 1 (level %i)',
+    async (version: ProtocolVersion) => {
+      const w = await start();
+      const publisher = await w.raw({ protocolVersion: version });
+      await publish(publisher, 'r/stored', 'kept', { qos: 1, retain: true });
+      const subscriber = await w.raw({ protocolVersion: version });
+      await subscribe(subscriber, sub('r/stored', 1));
+      const p = await subscriber.next('publish');
+      expect(p).toMatchObject({ topic: 'r/stored', retain: true, qos: 1 });
+      expect(p.payload.toString()).toBe('kept');
+    },
+  );
 
   test('retain - [MQTT-3.3.1-5] a retained message is stored even when nobody is subscribed', async () => {
     const w = await start();
@@ -94,7 +97,8 @@ describe('storing, replacing and clearing', () => {
   test('retain - [MQTT-3.3.1-6 (3.1.1)] a wildcard subscription gets the retained message of every matching topic, and only those', async () => {
     const w = await start();
     const publisher = await w.raw();
-    for (const topic of ['r/w/a', 'r/w/b', 'r/w/c/d', 'r/x/a']) await publish(publisher, topic, topic, { qos: 1, retain: true });
+    for (const topic of ['r/w/a', 'r/w/b', 'r/w/c/d', 'r/x/a'])
+      await publish(publisher, topic, topic, { qos: 1, retain: true });
     const subscriber = await w.raw();
     await subscribe(subscriber, sub('r/w/+', 1));
     const got = await publishes(subscriber, 2);
@@ -108,13 +112,16 @@ describe('storing, replacing and clearing', () => {
     [1, 2, 1],
     [0, 2, 0],
     [2, 0, 0],
-  ] as const)('retain - [MQTT-3.8.4-8] a retained QoS %i message is sent to a QoS %i subscription at QoS %i', async (published, granted, expected) => {
-    const w = await start();
-    await publish(await w.raw(), 'r/qos', 'm', { qos: published, retain: true });
-    const subscriber = await w.raw();
-    await subscribe(subscriber, sub('r/qos', granted));
-    expect((await subscriber.next('publish')).qos).toBe(expected);
-  });
+  ] as const)(
+    'retain - [MQTT-3.8.4-8] a retained QoS %i message is sent to a QoS %i subscription at QoS %i',
+    async (published, granted, expected) => {
+      const w = await start();
+      await publish(await w.raw(), 'r/qos', 'm', { qos: published, retain: true });
+      const subscriber = await w.raw();
+      await subscribe(subscriber, sub('r/qos', granted));
+      expect((await subscriber.next('publish')).qos).toBe(expected);
+    },
+  );
 
   test('retain - [MQTT-3.1.2.7 (3.1.1)] retained messages outlive the publisher and its session', async () => {
     const w = await start();
@@ -233,7 +240,15 @@ describe('Retain Available 0', () => {
     await subscribe(subscriber, sub('r/na', 1));
     const { client, connack } = await w.connect();
     expect(connack.properties?.retainAvailable).toBe(0);
-    client.send({ type: 'publish', topic: 'r/na', payload: Buffer.from('x'), qos: 1, packetId: 1, retain: true, dup: false });
+    client.send({
+      type: 'publish',
+      topic: 'r/na',
+      payload: Buffer.from('x'),
+      qos: 1,
+      packetId: 1,
+      retain: true,
+      dup: false,
+    });
     await expectDisconnect(client, 0x9a);
     await publish(await w.raw(), 'r/na', 'marker', { qos: 1 });
     expect((await subscriber.next('publish')).payload.toString()).toBe('marker');

@@ -71,7 +71,15 @@ describe('Clean Start and Session Present', () => {
     const publisher = await w.raw();
     for (let i = 0; i < 6; i++) await publish(publisher, `s/q/${i % 2}`, String(i), { qos: i % 2 === 0 ? 1 : 2 });
     const back = await w.open(5);
-    back.send({ type: 'connect', protocolName: 'MQTT', protocolVersion: 5, clean: false, keepAlive: 0, clientId, properties: { sessionExpiryInterval: 600 } });
+    back.send({
+      type: 'connect',
+      protocolName: 'MQTT',
+      protocolVersion: 5,
+      clean: false,
+      keepAlive: 0,
+      clientId,
+      properties: { sessionExpiryInterval: 600 },
+    });
     const first = await back.next();
     expect(first).toMatchObject({ type: 'connack', sessionPresent: true });
     const got = await publishes(back, 6);
@@ -160,7 +168,9 @@ describe('Session Expiry Interval', () => {
       await leave(w, c, id, 'drop');
     }
     clock.advance(59_999);
-    expect((await connectPersistent(w, kept, { properties: { sessionExpiryInterval: 60 } })).connack.sessionPresent).toBe(true);
+    expect(
+      (await connectPersistent(w, kept, { properties: { sessionExpiryInterval: 60 } })).connack.sessionPresent,
+    ).toBe(true);
     clock.advance(1);
     const { client, connack } = await connectPersistent(w, gone, { properties: { sessionExpiryInterval: 60 } });
     expect(connack.sessionPresent).toBe(false);
@@ -172,7 +182,12 @@ describe('Session Expiry Interval', () => {
     const clock = new FakeClock();
     const w = await start({ clock });
     const clientId = uniqueId('forever');
-    await leave(w, await persistent(w, clientId, { properties: { sessionExpiryInterval: 0xffffffff } }), clientId, 'drop');
+    await leave(
+      w,
+      await persistent(w, clientId, { properties: { sessionExpiryInterval: 0xffffffff } }),
+      clientId,
+      'drop',
+    );
     clock.advance(365 * 24 * 3600 * 1000);
     expect((await connectPersistent(w, clientId)).connack.sessionPresent).toBe(true);
   });

@@ -22,7 +22,13 @@ import type { World } from './helpers';
 
 const start = useWorlds();
 
-async function members(w: World, n: number, filter = '$share/g/sh/t', qos: 0 | 1 | 2 = 1, fields = {}): Promise<RawClient[]> {
+async function members(
+  w: World,
+  n: number,
+  filter = '$share/g/sh/t',
+  qos: 0 | 1 | 2 = 1,
+  fields = {},
+): Promise<RawClient[]> {
   const out: RawClient[] = [];
   for (let i = 0; i < n; i++) {
     const c = await w.raw(fields);

@@ -18,18 +18,27 @@ import {
 const start = useWorlds();
 
 describe('SUBACK', () => {
-  test.each([5, 4, 3] as const)('subscribe - [MQTT-3.8.4-1] [MQTT-3.8.4-2] [MQTT-2.2.1-6] SUBACK carries the SUBSCRIBE packet identifier and the granted QoS (level %i)', async (protocolVersion) => {
-    const w = await start();
-    const c = await w.raw({ protocolVersion });
-    c.send({ type: 'subscribe', packetId: 777, subscriptions: [sub('s/a', 2)] });
-    const suback = await c.next('suback');
-    expect(suback).toMatchObject({ packetId: 777, reasonCodes: [2] });
-  });
+  test.each([5, 4, 3] as const)(
+    'subscribe - [MQTT-3.8.4-1] [MQTT-3.8.4-2] [MQTT-2.2.1-6] SUBACK carries the SUBSCRIBE packet identifier and the granted QoS (level %i)',
+    async (protocolVersion) => {
+      const w = await start();
+      const c = await w.raw({ protocolVersion });
+      c.send({ type: 'subscribe', packetId: 777, subscriptions: [sub('s/a', 2)] });
+      const suback = await c.next('suback');
+      expect(suback).toMatchObject({ packetId: 777, reasonCodes: [2] });
+    },
+  );
 
   test('subscribe - [MQTT-3.8.4-5] [MQTT-3.8.4-6] [MQTT-3.8.4-7] [MQTT-3.9.3-1] [MQTT-3.9.3-2] several filters get one reason code each, in order, invalid ones 0x8F', async () => {
     const w = await start();
     const c = await w.raw();
-    const suback = await subscribe(c, [sub('s/q0', 0), sub('s/#/bad', 1), sub('s/q2', 2), sub('s/q1', 1), sub('s+', 0)]);
+    const suback = await subscribe(c, [
+      sub('s/q0', 0),
+      sub('s/#/bad', 1),
+      sub('s/q2', 2),
+      sub('s/q1', 1),
+      sub('s+', 0),
+    ]);
     expect(suback.reasonCodes).toEqual([0, 0x8f, 2, 1, 0x8f]);
     // The valid ones are in force.
     const publisher = await w.raw();
@@ -64,11 +73,14 @@ describe('SUBACK', () => {
     await ping(c);
   });
 
-  test.each(['#', '+', '+/+', 'a/+/c', 'a/#', '/', '//', '/+', '+/', 'a//b', '$share/g/#', '$SYS/#'])('subscribe - [MQTT-4.7.1-1] [MQTT-4.7.1-2] valid filter %j is granted', async (filter) => {
-    const w = await start();
-    const c = await w.raw();
-    expect((await subscribe(c, sub(filter, 1))).reasonCodes).toEqual([1]);
-  });
+  test.each(['#', '+', '+/+', 'a/+/c', 'a/#', '/', '//', '/+', '+/', 'a//b', '$share/g/#', '$SYS/#'])(
+    'subscribe - [MQTT-4.7.1-1] [MQTT-4.7.1-2] valid filter %j is granted',
+    async (filter) => {
+      const w = await start();
+      const c = await w.raw();
+      expect((await subscribe(c, sub(filter, 1))).reasonCodes).toEqual([1]);
+    },
+  );
 
   test('subscribe - [MQTT-3.2.2-10] [MQTT-3.8.4-8] a broker without QoS 2 accepts QoS 2 subscriptions and grants its maximum', async () => {
     const w = await start({ limits: { maxQoS: 1 } });
@@ -79,7 +91,9 @@ describe('SUBACK', () => {
   test('subscribe - [§3.9.3] features the broker lacks get 0xA2 (wildcards) and 0x9E (shared subscriptions) per filter', async () => {
     const w = await start({ limits: { wildcardSubscriptionAvailable: false, sharedSubscriptionAvailable: false } });
     const c = await w.raw();
-    expect((await subscribe(c, [sub('s/+', 1), sub('s/plain', 1), sub('$share/g/s/plain', 1), sub('s/#', 0)])).reasonCodes).toEqual([0xa2, 1, 0x9e, 0xa2]);
+    expect(
+      (await subscribe(c, [sub('s/+', 1), sub('s/plain', 1), sub('$share/g/s/plain', 1), sub('s/#', 0)])).reasonCodes,
+    ).toEqual([0xa2, 1, 0x9e, 0xa2]);
   });
 
   test('subscribe - [§3.9.3] a filter refused by authorisation gets 0x87 (MQTT 5) and 0x80 (3.1.1)', async () => {
@@ -100,15 +114,18 @@ describe('SUBACK', () => {
     expect((await subscribe(c, sub('s/1', 1))).reasonCodes).toEqual([1]);
   });
 
-  test.each([4, 5] as const)('subscribe - [MQTT-3.8.4-1] MQTT.js subscribes at level %i and is granted the requested QoS', async (protocolVersion) => {
-    const w = await start();
-    const client = await w.lib({ protocolVersion });
-    const granted = await client.subscribeAsync({ 's/lib/0': { qos: 0 }, 's/lib/2': { qos: 2 } });
-    expect(granted.map((g) => [g.topic, g.qos])).toEqual([
-      ['s/lib/0', 0],
-      ['s/lib/2', 2],
-    ]);
-  });
+  test.each([4, 5] as const)(
+    'subscribe - [MQTT-3.8.4-1] MQTT.js subscribes at level %i and is granted the requested QoS',
+    async (protocolVersion) => {
+      const w = await start();
+      const client = await w.lib({ protocolVersion });
+      const granted = await client.subscribeAsync({ 's/lib/0': { qos: 0 }, 's/lib/2': { qos: 2 } });
+      expect(granted.map((g) => [g.topic, g.qos])).toEqual([
+        ['s/lib/0', 0],
+        ['s/lib/2', 2],
+      ]);
+    },
+  );
 });
 
 describe('subscription semantics', () => {
@@ -136,7 +153,7 @@ describe('subscription semantics', () => {
     expect((await c.next('publish')).properties?.subscriptionIdentifiers).toBeUndefined();
   });
 
-  test('subscribe - [MQTT-3.8.3-3] with No Local the client does not receive its own messages, but others\' messages', async () => {
+  test("subscribe - [MQTT-3.8.3-3] with No Local the client does not receive its own messages, but others' messages", async () => {
     const w = await start();
     const c = await w.raw();
     await subscribe(c, [sub('s/nl/#', 1, { noLocal: true }), sub('s/marker', 1)]);
@@ -185,12 +202,15 @@ describe('bad SUBSCRIBE packets', () => {
   test.each([
     ['maximum QoS 3', 0x03],
     ['Retain Handling 3', 0x31],
-  ])('subscribe - [§3.8.3.1] %s in the subscription options is a protocol error: DISCONNECT 0x82', async (_name, options) => {
-    const w = await start();
-    const c = await w.raw();
-    c.sendBytes(frame(0x82, ...body(options)));
-    await expectDisconnect(c, [0x81, 0x82]);
-  });
+  ])(
+    'subscribe - [§3.8.3.1] %s in the subscription options is a protocol error: DISCONNECT 0x82',
+    async (_name, options) => {
+      const w = await start();
+      const c = await w.raw();
+      c.sendBytes(frame(0x82, ...body(options)));
+      await expectDisconnect(c, [0x81, 0x82]);
+    },
+  );
 
   test.each([
     ['reserved bits', 0x05],
@@ -206,12 +226,15 @@ describe('bad SUBSCRIBE packets', () => {
     ['0x80', 0x80],
     ['0x83', 0x83],
     ['0x8A', 0x8a],
-  ])('subscribe - [MQTT-3.8.1-1] [MQTT-2.1.3-1] SUBSCRIBE fixed header byte %s is malformed: DISCONNECT 0x81', async (_hex, first) => {
-    const w = await start();
-    const c = await w.raw();
-    c.sendBytes(frame(first, ...body(0x01)));
-    await expectDisconnect(c, 0x81);
-  });
+  ])(
+    'subscribe - [MQTT-3.8.1-1] [MQTT-2.1.3-1] SUBSCRIBE fixed header byte %s is malformed: DISCONNECT 0x81',
+    async (_hex, first) => {
+      const w = await start();
+      const c = await w.raw();
+      c.sendBytes(frame(first, ...body(0x01)));
+      await expectDisconnect(c, 0x81);
+    },
+  );
 
   test('subscribe - [MQTT-2.2.2-1 (3.1.1)] [MQTT-2.2.2-2 (3.1.1)] wrong SUBSCRIBE fixed header flags close a 3.1.1 connection', async () => {
     const w = await start();
@@ -237,7 +260,9 @@ describe('bad SUBSCRIBE packets', () => {
   test('subscribe - [MQTT-3.8.3-1] [MQTT-1.5.4-1] a topic filter that is not valid UTF-8 is malformed: DISCONNECT 0x81', async () => {
     const w = await start();
     const c = await w.raw();
-    c.sendBytes(frame(0x82, Buffer.from([0, 1, 0]), strBytes(Buffer.from([0x73, 0x2f, 0xed, 0xa0, 0x80])), Buffer.from([1])));
+    c.sendBytes(
+      frame(0x82, Buffer.from([0, 1, 0]), strBytes(Buffer.from([0x73, 0x2f, 0xed, 0xa0, 0x80])), Buffer.from([1])),
+    );
     await expectDisconnect(c, 0x81);
   });
 
@@ -258,7 +283,12 @@ describe('bad SUBSCRIBE packets', () => {
   test('subscribe - [§3.2.2.3.12] a Subscription Identifier when the broker has none available: DISCONNECT 0xA1', async () => {
     const w = await start({ limits: { subscriptionIdentifiersAvailable: false } });
     const c = await w.raw();
-    c.send({ type: 'subscribe', packetId: 1, subscriptions: [sub('s/a', 1)], properties: { subscriptionIdentifiers: [5] } });
+    c.send({
+      type: 'subscribe',
+      packetId: 1,
+      subscriptions: [sub('s/a', 1)],
+      properties: { subscriptionIdentifiers: [5] },
+    });
     await expectDisconnect(c, 0xa1);
   });
 });

@@ -23,20 +23,23 @@ const aliased = (topic: string, alias: number, payload = 'x') =>
   frame(0x30, strBytes(topic), [3, 0x23, alias >> 8, alias & 0xff], Buffer.from(payload));
 
 describe('inbound topic aliases', () => {
-  test.each([0, 1] as const)('topic aliases - [MQTT-3.3.2-12] an alias set with a topic name is then used with an empty topic name; subscribers see the full topic (QoS %i)', async (qos) => {
-    const w = await start({ limits: { topicAliasMaximum: 10 } });
-    const subscriber = await w.raw();
-    await subscribe(subscriber, sub('ta/#', 1));
-    const c = await w.raw();
-    await publish(c, 'ta/long/topic/name', 'first', { qos, properties: { topicAlias: 10 } });
-    await publish(c, '', 'second', { qos, properties: { topicAlias: 10 } });
-    const got = await publishes(subscriber, 2);
-    expect(got.map((p) => [p.topic, p.payload.toString()])).toEqual([
-      ['ta/long/topic/name', 'first'],
-      ['ta/long/topic/name', 'second'],
-    ]);
-    expect(got.map((p) => p.properties?.topicAlias)).toEqual([undefined, undefined]);
-  });
+  test.each([0, 1] as const)(
+    'topic aliases - [MQTT-3.3.2-12] an alias set with a topic name is then used with an empty topic name; subscribers see the full topic (QoS %i)',
+    async (qos) => {
+      const w = await start({ limits: { topicAliasMaximum: 10 } });
+      const subscriber = await w.raw();
+      await subscribe(subscriber, sub('ta/#', 1));
+      const c = await w.raw();
+      await publish(c, 'ta/long/topic/name', 'first', { qos, properties: { topicAlias: 10 } });
+      await publish(c, '', 'second', { qos, properties: { topicAlias: 10 } });
+      const got = await publishes(subscriber, 2);
+      expect(got.map((p) => [p.topic, p.payload.toString()])).toEqual([
+        ['ta/long/topic/name', 'first'],
+        ['ta/long/topic/name', 'second'],
+      ]);
+      expect(got.map((p) => p.properties?.topicAlias)).toEqual([undefined, undefined]);
+    },
+  );
 
   test('topic aliases - [§3.3.2.3.4] sending an alias with another topic name remaps it', async () => {
     const w = await start();
@@ -59,7 +62,12 @@ describe('inbound topic aliases', () => {
     await publish(b, 'ta/b', 'b1', { properties: { topicAlias: 3 } });
     await publish(a, '', 'a2', { properties: { topicAlias: 3 } });
     await publish(b, '', 'b2', { properties: { topicAlias: 3 } });
-    expect((await publishes(subscriber, 4)).map((p) => `${p.topic}:${p.payload.toString()}`)).toEqual(['ta/a:a1', 'ta/b:b1', 'ta/a:a2', 'ta/b:b2']);
+    expect((await publishes(subscriber, 4)).map((p) => `${p.topic}:${p.payload.toString()}`)).toEqual([
+      'ta/a:a1',
+      'ta/b:b1',
+      'ta/a:a2',
+      'ta/b:b2',
+    ]);
   });
 
   test('topic aliases - [MQTT-3.3.2-12] a retained message published through an alias is stored under its topic name', async () => {
@@ -157,6 +165,10 @@ describe('outbound topic aliases', () => {
     await subscribe(subscriber, sub('ta/lib', 1));
     const client = await w.lib({ protocolVersion: 5, autoAssignTopicAlias: true });
     for (let i = 0; i < 3; i++) await client.publishAsync('ta/lib', `m${i}`, { qos: 1 });
-    expect((await publishes(subscriber, 3)).map((p) => `${p.topic}:${p.payload.toString()}`)).toEqual(['ta/lib:m0', 'ta/lib:m1', 'ta/lib:m2']);
+    expect((await publishes(subscriber, 3)).map((p) => `${p.topic}:${p.payload.toString()}`)).toEqual([
+      'ta/lib:m0',
+      'ta/lib:m1',
+      'ta/lib:m2',
+    ]);
   });
 });

@@ -43,26 +43,35 @@ describe('matching', () => {
     ['+/a', ['/a', 'b/a']],
     ['+', ['a', 'ab']],
     ['+/+', ['a/b', 'a/', '/a', 'b/a', 'A/b']],
-  ])('topics - [MQTT-4.7.1-2] [MQTT-4.7.1-3 (3.1.1)] %s matches exactly one level per +, an empty level included', async (filter, expected) => {
-    const w = await start();
-    expect((await matched(w, filter, topics)).sort()).toEqual([...expected].sort());
-  });
+  ])(
+    'topics - [MQTT-4.7.1-2] [MQTT-4.7.1-3 (3.1.1)] %s matches exactly one level per +, an empty level included',
+    async (filter, expected) => {
+      const w = await start();
+      expect((await matched(w, filter, topics)).sort()).toEqual([...expected].sort());
+    },
+  );
 
   test.each([
     ['a/#', ['a', 'a/b', 'a/b/c', 'a/', 'a//c', 'a/b/c/d']],
     ['a/b/#', ['a/b', 'a/b/c', 'a/b/c/d']],
     ['#', topics],
     ['+/b/#', ['a/b', 'a/b/c', 'a/b/c/d', 'A/b']],
-  ])('topics - [MQTT-4.7.1-1] [MQTT-4.7.1-2 (3.1.1)] %s matches the parent level and every level below', async (filter, expected) => {
-    const w = await start();
-    expect((await matched(w, filter, topics)).sort()).toEqual([...expected].sort());
-  });
+  ])(
+    'topics - [MQTT-4.7.1-1] [MQTT-4.7.1-2 (3.1.1)] %s matches the parent level and every level below',
+    async (filter, expected) => {
+      const w = await start();
+      expect((await matched(w, filter, topics)).sort()).toEqual([...expected].sort());
+    },
+  );
 
-  test.each([4, 3] as const)('topics - [MQTT-4.7.1-2 (3.1.1)] [MQTT-4.7.1-3 (3.1.1)] wildcards match the same way for a level %i client', async (version) => {
-    const w = await start();
-    expect((await matched(w, 'a/+/c', topics, version)).sort()).toEqual(['a//c', 'a/b/c']);
-    expect((await matched(w, 'a/#', ['a', 'a/b', 'ab'], version)).sort()).toEqual(['a', 'a/b']);
-  });
+  test.each([4, 3] as const)(
+    'topics - [MQTT-4.7.1-2 (3.1.1)] [MQTT-4.7.1-3 (3.1.1)] wildcards match the same way for a level %i client',
+    async (version) => {
+      const w = await start();
+      expect((await matched(w, 'a/+/c', topics, version)).sort()).toEqual(['a//c', 'a/b/c']);
+      expect((await matched(w, 'a/#', ['a', 'a/b', 'ab'], version)).sort()).toEqual(['a', 'a/b']);
+    },
+  );
 
   test.each([
     ['#', []],
@@ -72,22 +81,35 @@ describe('matching', () => {
     ['$foo/+', ['$foo/x']],
     ['$foo/#', ['$foo/x', '$foo/x/y']],
     ['$+/x', []],
-  ])('topics - [MQTT-4.7.2-1] [MQTT-4.7.2-1 (3.1.1)] %s and topics starting with $: a leading wildcard never matches them', async (filter, expected) => {
-    const w = await start();
-    const dollar = ['$SYS/x', '$SYS/x/y', '$foo/x', '$foo/x/y'];
-    // $SYS topics cannot be published by clients: the broker's router is driven directly for them.
-    const subscriber = await w.raw();
-    await subscribe(subscriber, [sub(filter, 0), sub(MARKER, 0)]);
-    const publisher = await w.raw();
-    for (const topic of dollar.filter((t) => !t.startsWith('$SYS'))) await publish(publisher, topic, topic);
-    for (const topic of dollar.filter((t) => t.startsWith('$SYS'))) {
-      w.node.publish({ topic, payload: Buffer.from(topic), qos: 0, retain: false, properties: undefined, expiresAt: undefined, origin: '', receivedAt: Date.now() });
-    }
-    await publish(publisher, MARKER, MARKER);
-    const got: string[] = [];
-    for (let p = await subscriber.next('publish'); p.topic !== MARKER; p = await subscriber.next('publish')) got.push(p.topic);
-    expect(got.sort()).toEqual([...expected].sort());
-  });
+  ])(
+    'topics - [MQTT-4.7.2-1] [MQTT-4.7.2-1 (3.1.1)] %s and topics starting with $: a leading wildcard never matches them',
+    async (filter, expected) => {
+      const w = await start();
+      const dollar = ['$SYS/x', '$SYS/x/y', '$foo/x', '$foo/x/y'];
+      // $SYS topics cannot be published by clients: the broker's router is driven directly for them.
+      const subscriber = await w.raw();
+      await subscribe(subscriber, [sub(filter, 0), sub(MARKER, 0)]);
+      const publisher = await w.raw();
+      for (const topic of dollar.filter((t) => !t.startsWith('$SYS'))) await publish(publisher, topic, topic);
+      for (const topic of dollar.filter((t) => t.startsWith('$SYS'))) {
+        w.node.publish({
+          topic,
+          payload: Buffer.from(topic),
+          qos: 0,
+          retain: false,
+          properties: undefined,
+          expiresAt: undefined,
+          origin: '',
+          receivedAt: Date.now(),
+        });
+      }
+      await publish(publisher, MARKER, MARKER);
+      const got: string[] = [];
+      for (let p = await subscriber.next('publish'); p.topic !== MARKER; p = await subscriber.next('publish'))
+        got.push(p.topic);
+      expect(got.sort()).toEqual([...expected].sort());
+    },
+  );
 
   test('topics - [MQTT-4.7.3-4] [MQTT-4.7.3-4 (3.1.1)] matching does not normalise: case, trailing and leading slashes, spaces and Unicode forms are distinct', async () => {
     const w = await start();
@@ -164,15 +186,18 @@ describe('invalid topic names', () => {
     return c;
   }
 
-  test.each(['a/+', 'a/#', '+'])('topics - [MQTT-3.3.2-2] [MQTT-4.7.0-1] the topic name %j contains a wildcard: DISCONNECT 0x90, not delivered', async (topic) => {
-    const w = await start();
-    const watcher = await bystander(w);
-    const c = await w.raw();
-    c.sendBytes(publishBytes(Buffer.from(topic)));
-    await expectDisconnect(c, 0x90);
-    await expectNoPublish(watcher);
-    await expectServing(w);
-  });
+  test.each(['a/+', 'a/#', '+'])(
+    'topics - [MQTT-3.3.2-2] [MQTT-4.7.0-1] the topic name %j contains a wildcard: DISCONNECT 0x90, not delivered',
+    async (topic) => {
+      const w = await start();
+      const watcher = await bystander(w);
+      const c = await w.raw();
+      c.sendBytes(publishBytes(Buffer.from(topic)));
+      await expectDisconnect(c, 0x90);
+      await expectNoPublish(watcher);
+      await expectServing(w);
+    },
+  );
 
   test('topics - [MQTT-4.7.3-1] [§3.3.2.1] an empty topic name without a Topic Alias is refused with DISCONNECT', async () => {
     const w = await start();

@@ -41,31 +41,37 @@ describe('UNSUBACK', () => {
     expect(c.unread.filter((p) => p.type === 'unsuback')).toEqual([]);
   });
 
-  test.each([4, 3] as const)('unsubscribe - [MQTT-3.10.4-4 (3.1.1)] [MQTT-3.10.4-5 (3.1.1)] a level %i UNSUBACK has the packet identifier and no reason codes, even when nothing was deleted', async (protocolVersion) => {
-    const w = await start();
-    const c = await w.raw({ protocolVersion });
-    c.send({ type: 'unsubscribe', packetId: 99, topicFilters: ['u/none'] });
-    const unsuback = await c.next('unsuback');
-    expect(unsuback.packetId).toBe(99);
-    expect(unsuback.reasonCodes).toBeUndefined();
-  });
+  test.each([4, 3] as const)(
+    'unsubscribe - [MQTT-3.10.4-4 (3.1.1)] [MQTT-3.10.4-5 (3.1.1)] a level %i UNSUBACK has the packet identifier and no reason codes, even when nothing was deleted',
+    async (protocolVersion) => {
+      const w = await start();
+      const c = await w.raw({ protocolVersion });
+      c.send({ type: 'unsubscribe', packetId: 99, topicFilters: ['u/none'] });
+      const unsuback = await c.next('unsuback');
+      expect(unsuback.packetId).toBe(99);
+      expect(unsuback.reasonCodes).toBeUndefined();
+    },
+  );
 
-  test.each([4, 5] as const)('unsubscribe - [MQTT-3.10.4-4] MQTT.js unsubscribes at level %i and stops receiving', async (protocolVersion) => {
-    const w = await start();
-    const client = await w.lib({ protocolVersion });
-    const topic = `u/lib/${uniqueId()}`;
-    await client.subscribeAsync(topic, { qos: 1 });
-    await client.unsubscribeAsync(topic);
-    const got: string[] = [];
-    client.on('message', (t) => got.push(t));
-    await client.subscribeAsync(`${topic}/marker`, { qos: 1 });
-    const marker = new Promise<void>((resolve) => client.on('message', (t) => t.endsWith('/marker') && resolve()));
-    const publisher = await w.raw();
-    await publish(publisher, topic, 'gone', { qos: 1 });
-    await publish(publisher, `${topic}/marker`, 'marker', { qos: 1 });
-    await marker;
-    expect(got).toEqual([`${topic}/marker`]);
-  });
+  test.each([4, 5] as const)(
+    'unsubscribe - [MQTT-3.10.4-4] MQTT.js unsubscribes at level %i and stops receiving',
+    async (protocolVersion) => {
+      const w = await start();
+      const client = await w.lib({ protocolVersion });
+      const topic = `u/lib/${uniqueId()}`;
+      await client.subscribeAsync(topic, { qos: 1 });
+      await client.unsubscribeAsync(topic);
+      const got: string[] = [];
+      client.on('message', (t) => got.push(t));
+      await client.subscribeAsync(`${topic}/marker`, { qos: 1 });
+      const marker = new Promise<void>((resolve) => client.on('message', (t) => t.endsWith('/marker') && resolve()));
+      const publisher = await w.raw();
+      await publish(publisher, topic, 'gone', { qos: 1 });
+      await publish(publisher, `${topic}/marker`, 'marker', { qos: 1 });
+      await marker;
+      expect(got).toEqual([`${topic}/marker`]);
+    },
+  );
 });
 
 describe('unsubscribe semantics', () => {

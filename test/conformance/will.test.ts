@@ -23,7 +23,14 @@ const WILL_TOPIC = 'will/topic';
 const MARKER = 'will/marker';
 
 function will(fields: Partial<Will> = {}, properties?: Properties): Will {
-  return { topic: WILL_TOPIC, payload: Buffer.from('last words'), qos: 1, retain: false, ...fields, ...(properties && { properties }) };
+  return {
+    topic: WILL_TOPIC,
+    payload: Buffer.from('last words'),
+    qos: 1,
+    retain: false,
+    ...fields,
+    ...(properties && { properties }),
+  };
 }
 
 async function watcher(w: World, qos: QoS = 2, version: ProtocolVersion = 5): Promise<RawClient> {
@@ -44,22 +51,28 @@ async function withWill(w: World, fields: Partial<ConnectPacket>): Promise<{ cli
 }
 
 describe('when the will is published', () => {
-  test.each([5, 4, 3] as const)('will - [MQTT-3.1.2-7] [MQTT-3.1.2-8] [MQTT-3.1.2-8 (3.1.1)] a connection closed without DISCONNECT publishes the will (level %i)', async (protocolVersion) => {
-    const w = await start();
-    const c = await watcher(w);
-    const { client } = await withWill(w, { protocolVersion });
-    client.destroy();
-    const p = await c.next('publish');
-    expect([p.topic, p.payload.toString()]).toEqual([WILL_TOPIC, 'last words']);
-  });
+  test.each([5, 4, 3] as const)(
+    'will - [MQTT-3.1.2-7] [MQTT-3.1.2-8] [MQTT-3.1.2-8 (3.1.1)] a connection closed without DISCONNECT publishes the will (level %i)',
+    async (protocolVersion) => {
+      const w = await start();
+      const c = await watcher(w);
+      const { client } = await withWill(w, { protocolVersion });
+      client.destroy();
+      const p = await c.next('publish');
+      expect([p.topic, p.payload.toString()]).toEqual([WILL_TOPIC, 'last words']);
+    },
+  );
 
-  test.each([5, 4] as const)('will - [MQTT-3.14.4-3] [MQTT-3.1.2-10] [MQTT-3.14.4-3 (3.1.1)] a normal DISCONNECT discards the will (level %i)', async (protocolVersion) => {
-    const w = await start();
-    const c = await watcher(w);
-    const { client, clientId } = await withWill(w, { protocolVersion });
-    await leave(w, client, clientId, 'disconnect');
-    expect(await firstSeen(w, c)).toBe(MARKER);
-  });
+  test.each([5, 4] as const)(
+    'will - [MQTT-3.14.4-3] [MQTT-3.1.2-10] [MQTT-3.14.4-3 (3.1.1)] a normal DISCONNECT discards the will (level %i)',
+    async (protocolVersion) => {
+      const w = await start();
+      const c = await watcher(w);
+      const { client, clientId } = await withWill(w, { protocolVersion });
+      await leave(w, client, clientId, 'disconnect');
+      expect(await firstSeen(w, c)).toBe(MARKER);
+    },
+  );
 
   test('will - [§3.14.2.1] DISCONNECT with reason 0x04 closes the connection and publishes the will', async () => {
     const w = await start();
@@ -102,7 +115,10 @@ describe('when the will is published', () => {
   test('will - [MQTT-3.1.2-8] MQTT.js: a client whose socket dies has its will published', async () => {
     const w = await start();
     const c = await watcher(w);
-    const client = await w.lib({ protocolVersion: 5, will: { topic: WILL_TOPIC, payload: Buffer.from('lib'), qos: 1, retain: false } });
+    const client = await w.lib({
+      protocolVersion: 5,
+      will: { topic: WILL_TOPIC, payload: Buffer.from('lib'), qos: 1, retain: false },
+    });
     client.stream.destroy();
     expect((await c.next('publish')).payload.toString()).toBe('lib');
   });
@@ -113,37 +129,46 @@ describe('will QoS, retain and properties', () => {
     [0, 0],
     [1, 1],
     [2, 2],
-  ] as const)('will - [MQTT-3.1.2-12] [MQTT-3.1.2-14 (3.1.1)] a will with QoS %i is published at QoS %i', async (willQoS, expected) => {
-    const w = await start();
-    const c = await watcher(w, 2);
-    const { client } = await withWill(w, { will: will({ qos: willQoS }) });
-    client.destroy();
-    expect((await c.next('publish')).qos).toBe(expected);
-  });
+  ] as const)(
+    'will - [MQTT-3.1.2-12] [MQTT-3.1.2-14 (3.1.1)] a will with QoS %i is published at QoS %i',
+    async (willQoS, expected) => {
+      const w = await start();
+      const c = await watcher(w, 2);
+      const { client } = await withWill(w, { will: will({ qos: willQoS }) });
+      client.destroy();
+      expect((await c.next('publish')).qos).toBe(expected);
+    },
+  );
 
-  test.each([5, 4] as const)('will - [MQTT-3.1.2-15] [MQTT-3.1.2-17 (3.1.1)] a will with Will Retain 1 is published as a retained message (level %i)', async (protocolVersion) => {
-    const w = await start();
-    const { client } = await withWill(w, { protocolVersion, will: will({ retain: true }) });
-    const c = await watcher(w);
-    client.destroy();
-    const live = await c.next('publish');
-    expect(live.retain).toBe(true); // the watcher subscribed with Retain As Published
-    const later = await w.raw();
-    await subscribe(later, sub(WILL_TOPIC, 1));
-    const stored = await later.next('publish');
-    expect([stored.retain, stored.payload.toString()]).toEqual([true, 'last words']);
-  });
+  test.each([5, 4] as const)(
+    'will - [MQTT-3.1.2-15] [MQTT-3.1.2-17 (3.1.1)] a will with Will Retain 1 is published as a retained message (level %i)',
+    async (protocolVersion) => {
+      const w = await start();
+      const { client } = await withWill(w, { protocolVersion, will: will({ retain: true }) });
+      const c = await watcher(w);
+      client.destroy();
+      const live = await c.next('publish');
+      expect(live.retain).toBe(true); // the watcher subscribed with Retain As Published
+      const later = await w.raw();
+      await subscribe(later, sub(WILL_TOPIC, 1));
+      const stored = await later.next('publish');
+      expect([stored.retain, stored.payload.toString()]).toEqual([true, 'last words']);
+    },
+  );
 
-  test.each([5, 4] as const)('will - [MQTT-3.1.2-14] [MQTT-3.1.2-16 (3.1.1)] a will with Will Retain 0 is published as a non-retained message (level %i)', async (protocolVersion) => {
-    const w = await start();
-    const c = await watcher(w);
-    const { client } = await withWill(w, { protocolVersion, will: will({ retain: false }) });
-    client.destroy();
-    expect((await c.next('publish')).retain).toBe(false);
-    const later = await w.raw();
-    await subscribe(later, sub(WILL_TOPIC, 1));
-    await expectNoPublish(later);
-  });
+  test.each([5, 4] as const)(
+    'will - [MQTT-3.1.2-14] [MQTT-3.1.2-16 (3.1.1)] a will with Will Retain 0 is published as a non-retained message (level %i)',
+    async (protocolVersion) => {
+      const w = await start();
+      const c = await watcher(w);
+      const { client } = await withWill(w, { protocolVersion, will: will({ retain: false }) });
+      client.destroy();
+      expect((await c.next('publish')).retain).toBe(false);
+      const later = await w.raw();
+      await subscribe(later, sub(WILL_TOPIC, 1));
+      await expectNoPublish(later);
+    },
+  );
 
   test('will - [MQTT-3.1.3-10] [MQTT-3.3.2-4] [MQTT-3.3.2-15] [MQTT-3.3.2-16] [MQTT-3.3.2-20] will properties reach subscribers unaltered, user properties in order', async () => {
     const w = await start();
@@ -187,7 +212,7 @@ describe('will QoS, retain and properties', () => {
 });
 
 describe('refused wills', () => {
-  test('will - [MQTT-3.2.2-12] a Will QoS above the broker\'s Maximum QoS gets CONNACK 0x9B', async () => {
+  test("will - [MQTT-3.2.2-12] a Will QoS above the broker's Maximum QoS gets CONNACK 0x9B", async () => {
     const w = await start({ limits: { maxQoS: 1 } });
     const { client, connack } = await w.connect({ will: will({ qos: 2 }) });
     expect(connack.reasonCode).toBe(0x9b);
