@@ -17,6 +17,16 @@ export { MemoryRetainStore } from './backends/memory-retain-store';
 export { MemoryRouteRegistry } from './backends/memory-route-registry';
 export { MemorySessionStore } from './backends/memory-session-store';
 export type { RetainStore } from './backends/retain-store';
+export type {
+  ClusterBus,
+  ClusterBusHandlers,
+  ControlReply,
+  ControlRequest,
+  ForwardedMessage,
+  NodeInfo,
+  NodeRegistry,
+  RouteDelta,
+} from './backends/cluster-bus';
 export type { RouteRegistry } from './backends/route-registry';
 export { packetIdForSeq } from './backends/session-store';
 export { applyChanges } from './backends/memory-session-store';

@@ -83,6 +83,10 @@ export class MemorySessionStore implements SessionStore {
     return [...this.sessions.keys()];
   }
 
+  async ownedBy(nodeId: string): Promise<string[]> {
+    return [...this.owners].filter(([, owner]) => owner.nodeId === nodeId).map(([clientId]) => clientId);
+  }
+
   private assertOwner(clientId: string, epoch: number): void {
     const current = this.owners.get(clientId);
     if (!current || current.epoch !== epoch) {

@@ -140,4 +140,6 @@ export interface SessionStore {
   delete(clientId: string, epoch?: number): Promise<boolean>;
   /** Client ids of stored sessions (for expiry sweeps and the admin API). */
   list(): Promise<string[]>;
+  /** Client ids a node owns (to clean up after it when it dies). */
+  ownedBy(nodeId: string): Promise<string[]>;
 }

@@ -41,6 +41,17 @@ export function describeSessionStoreContract(
       expect(await store.owner(clientId)).toEqual({ epoch: second.epoch, nodeId: 'node-b' });
     });
 
+    test('session store - ownedBy lists the client ids a node owns, and forgets released ones', async () => {
+      const other = `${clientId}-2`;
+      const a = await store.claim(clientId, 'node-own-a');
+      await store.claim(other, 'node-own-a');
+      await store.claim(other, 'node-own-b');
+      expect(await store.ownedBy('node-own-a')).toEqual([clientId]);
+      expect(await store.ownedBy('node-own-b')).toEqual([other]);
+      await store.release(clientId, a.epoch);
+      expect(await store.ownedBy('node-own-a')).toEqual([]);
+    });
+
     test('session store - an unknown client has no session and no owner', async () => {
       expect(await store.load(clientId)).toBeUndefined();
       expect(await store.owner(clientId)).toBeUndefined();
