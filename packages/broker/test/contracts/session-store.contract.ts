@@ -43,13 +43,13 @@ export function describeSessionStoreContract(
 
     test('session store - ownedBy lists the client ids a node owns, and forgets released ones', async () => {
       const other = `${clientId}-2`;
-      const a = await store.claim(clientId, 'node-own-a');
-      await store.claim(other, 'node-own-a');
-      await store.claim(other, 'node-own-b');
-      expect(await store.ownedBy('node-own-a')).toEqual([clientId]);
-      expect(await store.ownedBy('node-own-b')).toEqual([other]);
+      const a = await store.claim(clientId, `${clientId}-node-a`);
+      await store.claim(other, `${clientId}-node-a`);
+      await store.claim(other, `${clientId}-node-b`);
+      expect(await store.ownedBy(`${clientId}-node-a`)).toEqual([clientId]);
+      expect(await store.ownedBy(`${clientId}-node-b`)).toEqual([other]);
       await store.release(clientId, a.epoch);
-      expect(await store.ownedBy('node-own-a')).toEqual([]);
+      expect(await store.ownedBy(`${clientId}-node-a`)).toEqual([]);
     });
 
     test('session store - an unknown client has no session and no owner', async () => {
