@@ -10,10 +10,13 @@ export interface ForwardedMessage {
   sharedGroup: string | undefined;
 }
 
-/** A change in one node's part of the route table. */
+/**
+ * A change in one node's part of the route table. 'purge' drops every route of `nodeId` (filter
+ * is ''): sent when a dead node has been cleaned up and its sessions adopted by the sender.
+ */
 export interface RouteDelta {
-  op: 'add' | 'remove';
-  /** The filter as subscribed, `$share/{group}/…` included. */
+  op: 'add' | 'remove' | 'purge';
+  /** The filter as subscribed, `$share/{group}/…` included ('' for purge). */
   filter: string;
   nodeId: string;
   /** Shared filters: how many members of the group this node has after the change. */
