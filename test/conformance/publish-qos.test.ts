@@ -250,7 +250,7 @@ describe('flags, QoS and ordering', () => {
     await expectNoPublish(subscriber);
   });
 
-  test('publish - [MQTT-3.3.4-2 (3.1.1)] [MQTT-3.8.4-6 (3.1.1)] a 3.1.1 subscriber with overlapping subscriptions receives the message at the highest granted QoS', async () => {
+  test('publish - [MQTT-3.3.5-1 (3.1.1)] [MQTT-3.8.4-6 (3.1.1)] a 3.1.1 subscriber with overlapping subscriptions receives the message at the highest granted QoS', async () => {
     const w = await start();
     const subscriber = await w.raw({ protocolVersion: 4 });
     const publisher = await w.raw({ protocolVersion: 4 });

@@ -226,7 +226,7 @@ describe('refused wills', () => {
     await client.closed();
   });
 
-  test('will - [MQTT-3.1.3-11] [§3.1.3.3] a will topic with a wildcard is refused: CONNACK 0x90 (MQTT 5), no successful CONNACK (3.1.1)', async () => {
+  test('will - [MQTT-4.7.0-1] [MQTT-3.3.2-2] [§3.1.3.3] a will topic with a wildcard is refused: CONNACK 0x90 (MQTT 5), no successful CONNACK (3.1.1)', async () => {
     const w = await start();
     const v5 = await w.connect({ will: will({ topic: 'will/#' }) });
     expect(v5.connack.reasonCode).toBe(0x90);
