@@ -11,7 +11,9 @@ export type FlockErrorCode =
   | 'FLOCK_ERR_CONFIG_INVALID'
   | 'FLOCK_ERR_PORT_IN_USE'
   | 'FLOCK_ERR_FENCED'
-  | 'FLOCK_ERR_SESSION_NOT_FOUND';
+  | 'FLOCK_ERR_SESSION_NOT_FOUND'
+  | 'FLOCK_ERR_FORWARD_FAILED'
+  | 'FLOCK_ERR_WIRE_FORMAT';
 
 /** Base class of every error FlockMQ raises on purpose. */
 export class FlockError extends Error {

@@ -8,6 +8,11 @@ export interface ForwardedMessage {
    * chosen to hand it to one of its members (G3); undefined for ordinary subscriptions.
    */
   sharedGroup: string | undefined;
+  /**
+   * Set when a forward to a node that died is retried: the receiver delivers only to the
+   * sessions it adopted from that node (the others already had the message).
+   */
+  adoptedFrom?: string;
 }
 
 /**
