@@ -6,7 +6,6 @@ import {
   connectPersistent,
   expectClosedSilently,
   expectDisconnect,
-  expectNoPublish,
   leave,
   persistent,
   ping,
