@@ -22,7 +22,9 @@ import { MemoryRouteRegistry } from './backends/memory-route-registry';
 import { MemorySessionStore } from './backends/memory-session-store';
 import type { RetainStore } from './backends/retain-store';
 import type { RouteRegistry } from './backends/route-registry';
-import type { PendingMessage, SessionState, SessionStore, StoredWill, SubscriptionOptions } from './backends/session-store';
+import type { Ownership, PendingMessage, SessionState, SessionStore, StoredWill, SubscriptionOptions } from './backends/session-store';
+import { ClusterLink } from './cluster/cluster-link';
+import type { ClusterOptions } from './cluster/cluster-link';
 import { BrokerStats } from './stats';
 import type { DropReason } from './stats';
 
@@ -43,6 +45,8 @@ export interface BrokerOptions {
   backends?: Partial<Backends>;
   /** Makes client identifiers for clients that connect without one. */
   assignClientId?: () => string;
+  /** Cluster mode: how this node reaches the others. Without it the node runs alone. */
+  cluster?: ClusterOptions;
 }
 
 export interface OpenedSession {
@@ -79,6 +83,10 @@ export class Broker {
   private readonly makeClientId: () => string;
   private readonly writes = new Set<Promise<void>>();
   private state: 'new' | 'running' | 'closing' | 'closed' = 'new';
+  /** Set in cluster mode. */
+  readonly cluster: ClusterLink | undefined;
+  /** Offline sessions this node adopted from a dead node, by client id → that node. */
+  private readonly adopted = new Map<string, string>();
 
   constructor(options: BrokerOptions = {}) {
     this.nodeId = options.nodeId ?? hostname();
@@ -90,6 +98,7 @@ export class Broker {
     this.retained = options.backends?.retained ?? new MemoryRetainStore();
     this.routes = options.backends?.routes ?? new MemoryRouteRegistry();
     this.makeClientId = options.assignClientId ?? (() => `flockmq-${randomUUID()}`);
+    this.cluster = options.cluster && new ClusterLink(this, options.cluster);
   }
 
   get connectionCount(): number {
@@ -101,6 +110,7 @@ export class Broker {
   }
 
   async start(): Promise<void> {
+    if (this.cluster) await this.cluster.start();
     this.state = 'running';
   }
 
@@ -138,6 +148,7 @@ export class Broker {
     for (const timer of this.expiryTimers.values()) this.clock.clearTimeout(timer);
     this.willTimers.clear();
     this.expiryTimers.clear();
+    if (this.cluster) await this.cluster.close();
     this.state = 'closed';
   }
 
@@ -179,9 +190,19 @@ export class Broker {
       return ReasonCode.NotAuthorized;
     }
     let previousFilters: string[] = stored?.subscriptions.map((s) => s.filter) ?? [];
+    let asked: Ownership | undefined;
     if (existing) previousFilters = await this.evict(existing, !clean);
+    else if (this.cluster) {
+      // G2: the node that owns the client id closes its connection and writes the session first.
+      asked = await this.sessions.owner(clientId);
+      if (asked) await this.cluster.requestTakeover(clientId, asked);
+    }
     const claim = await this.sessions.claim(clientId, this.nodeId);
     channel.epoch = claim.epoch;
+    if (this.cluster && claim.previous && claim.previous.epoch !== asked?.epoch) {
+      // Another node claimed it in between: the later claim (this one) wins.
+      await this.cluster.requestTakeover(clientId, claim.previous);
+    }
     const durable = expiryInterval > 0;
     const fresh = (): SessionState => new Session(clientId, channel.username, channel.protocolVersion, expiryInterval).toState(undefined, will);
     let resumable = !clean;
@@ -206,6 +227,10 @@ export class Broker {
     // The last read: whatever was appended for this client id until now is in it, and from the
     // end of this await on, deliveries find the channel registered below.
     const state = resumable ? await this.sessions.load(clientId) : undefined;
+    if (!durable && will && this.cluster) {
+      // Kept so a survivor can publish it if this node dies (G6).
+      await this.sessions.save({ ...fresh(), expiryInterval: 0 }, claim.epoch);
+    }
     if (channel.state !== 'connecting') {
       // The client went away while its session was being claimed; leave the session as it was.
       void this.sessions.release(clientId, claim.epoch).catch(() => undefined);
@@ -223,8 +248,65 @@ export class Broker {
       // Resumed, but from now on it lives only as long as this connection.
       void this.sessions.delete(clientId, claim.epoch).catch((err: unknown) => this.log.error({ err, clientId }, 'session_delete_failed'));
     }
+    this.adopted.delete(clientId);
     this.channels.set(clientId, channel);
+    if (this.cluster) void this.confirmOwnership(channel);
     return { session, sessionPresent: state !== undefined };
+  }
+
+  /**
+   * Two CONNECTs for one client id racing on two nodes both get to here; the later claim wins
+   * (its node asks this one to close), and this check closes the earlier one if that request
+   * arrived before it was registered (G2: never two live connections).
+   */
+  private async confirmOwnership(channel: Channel): Promise<void> {
+    const owner = await this.sessions.owner(channel.clientId).catch(() => undefined);
+    if (owner && owner.epoch !== channel.epoch && this.channels.get(channel.clientId) === channel) {
+      await this.releaseClient(channel.clientId, owner.epoch);
+    }
+  }
+
+  /**
+   * Another node takes this client id over: close its live connection here (0x8E) after writing
+   * its session, or forget the offline session this node held, and drop its routes here.
+   */
+  async releaseClient(clientId: string, _epoch: number): Promise<void> {
+    const channel = this.channels.get(clientId);
+    let filters: string[];
+    if (channel) {
+      filters = await this.evict(channel, true);
+    } else {
+      this.cancelExpiry(clientId);
+      this.takePendingWill(clientId, true);
+      filters = (await this.sessions.load(clientId))?.subscriptions.map((s) => s.filter) ?? [];
+    }
+    this.adopted.delete(clientId);
+    for (const filter of filters) this.removeRoute(clientId, filter);
+  }
+
+  /**
+   * Takes over the session of a client whose node died (run by the one survivor that cleans up
+   * after it): a durable session becomes an offline session of this node, so messages for it are
+   * queued (G1) and its will and expiry run here (G6); a non-durable one ends, with its will.
+   */
+  async adoptSession(clientId: string, deadNode: string): Promise<void> {
+    const owner = await this.sessions.owner(clientId);
+    if (owner?.nodeId !== deadNode) return;
+    const claim = await this.sessions.claim(clientId, this.nodeId);
+    const state = await this.sessions.load(clientId);
+    if (this.channels.has(clientId) || claim.previous?.epoch !== owner.epoch) return;
+    if (!state || state.expiryInterval === 0) {
+      if (state) await this.sessions.delete(clientId, claim.epoch);
+      await this.sessions.release(clientId, claim.epoch);
+      if (state?.will) this.publishWill(clientId, state.will);
+      return;
+    }
+    const disconnectedAt = state.disconnectedAt ?? this.clock.now();
+    await this.sessions.update(clientId, claim.epoch, { disconnectedAt });
+    this.adopted.set(clientId, deadNode);
+    for (const sub of state.subscriptions) this.addRoute(clientId, sub.filter, sub);
+    this.parkOffline(clientId, state.expiryInterval, state.will);
+    this.log.info({ clientId, from: deadNode }, 'session_adopted');
   }
 
   /**
@@ -267,8 +349,13 @@ export class Broker {
       return;
     }
     this.track(channel.flushForHandOff(this.clock.now()));
+    this.parkOffline(clientId, session.expiryInterval, will);
+  }
+
+  /** A durable session without a connection: its will (after the will delay) and its expiry run here. */
+  private parkOffline(clientId: string, expiryInterval: number, will: StoredWill | undefined): void {
     if (will) {
-      const delay = Math.min(will.delayInterval, session.expiryInterval);
+      const delay = Math.min(will.delayInterval, expiryInterval);
       if (delay === 0) this.publishWill(clientId, will);
       else {
         const timer = this.clock.setTimeout(() => {
@@ -278,8 +365,8 @@ export class Broker {
         this.willTimers.set(clientId, { timer, will });
       }
     }
-    if (session.expiryInterval !== NEVER_EXPIRES) {
-      const timer = this.clock.setTimeout(() => void this.expireSession(clientId), session.expiryInterval * 1000);
+    if (expiryInterval !== NEVER_EXPIRES) {
+      const timer = this.clock.setTimeout(() => void this.expireSession(clientId), expiryInterval * 1000);
       this.expiryTimers.set(clientId, timer);
     }
   }
@@ -302,6 +389,7 @@ export class Broker {
     const owner = await this.sessions.owner(clientId);
     await this.sessions.delete(clientId);
     if (owner?.nodeId === this.nodeId) await this.sessions.release(clientId, owner.epoch);
+    this.adopted.delete(clientId);
     if (state) for (const sub of state.subscriptions) this.removeRoute(clientId, sub.filter);
     this.takePendingWill(clientId, false);
     this.stats.sessionsExpired++;
@@ -370,18 +458,32 @@ export class Broker {
 
   private addRoute(clientId: string, filter: string, options: SubscriptionOptions): boolean {
     const { isNew, firstForFilter } = this.router.subscribe(clientId, filter, options);
-    if (firstForFilter) {
-      void this.routes.add(filter, this.nodeId).catch((err: unknown) => this.log.error({ err, filter }, 'route_add_failed'));
-    }
+    if (isNew) this.routeChanged('add', filter, firstForFilter);
     return isNew;
   }
 
   private removeRoute(clientId: string, filter: string): boolean {
     const { existed, lastForFilter } = this.router.unsubscribe(clientId, filter);
-    if (lastForFilter) {
-      void this.routes.remove(filter, this.nodeId).catch((err: unknown) => this.log.error({ err, filter }, 'route_remove_failed'));
-    }
+    if (existed) this.routeChanged('remove', filter, lastForFilter);
     return existed;
+  }
+
+  /**
+   * Keeps the registry (first and last local subscriber of a filter, STYLE habit 3) and, in a
+   * cluster, the other nodes' replicas current. Shared groups also announce member counts, by
+   * which publishers spread the group's messages over nodes (G3).
+   */
+  private routeChanged(op: 'add' | 'remove', filter: string, firstOrLast: boolean): void {
+    const shared = filter.startsWith('$share/');
+    if (!firstOrLast && !shared) return;
+    const logFailure = (err: unknown): void => this.log.error({ err, filter }, `route_${op}_failed`);
+    if (!this.cluster) {
+      if (firstOrLast) void (op === 'add' ? this.routes.add(filter, this.nodeId) : this.routes.remove(filter, this.nodeId)).catch(logFailure);
+      return;
+    }
+    const members = shared ? this.router.group(filter.slice('$share/'.length))?.members.size : undefined;
+    const announced = op === 'remove' && !firstOrLast ? 'add' : op;
+    void this.cluster.announce({ op: announced, filter, nodeId: this.nodeId, ...(members !== undefined && { members }) }, firstOrLast).catch(logFailure);
   }
 
   // ---------------------------------------------------------------- publishing
@@ -398,6 +500,7 @@ export class Broker {
       (waits ??= []).push(this.retained.put(message));
     }
     let matched = false;
+    let localGroups: Map<string, SharedGroup> | undefined;
     this.router.match(
       message,
       (clientId, delivery) => {
@@ -407,11 +510,40 @@ export class Broker {
       },
       (group) => {
         matched = true;
-        const wait = this.dispatchShared(group, message);
-        if (wait) (waits ??= []).push(wait);
+        (localGroups ??= new Map()).set(group.key, group);
       },
     );
+    if (this.cluster) {
+      const remote: Promise<unknown>[] = [];
+      // Groups with members elsewhere are picked among nodes there; the rest stay below.
+      if (this.cluster.publish(message, localGroups, remote)) matched = true;
+      if (remote.length > 0) (waits ??= []).push(...remote);
+    }
+    if (localGroups) {
+      for (const group of localGroups.values()) {
+        const wait = this.dispatchShared(group, message);
+        if (wait) (waits ??= []).push(wait);
+      }
+    }
     return { matched, done: waits && Promise.all(waits) };
+  }
+
+  /**
+   * A message forwarded by another node: delivered to this node's ordinary subscribers (shared
+   * groups were decided by the sender). With adoptedFrom, only to sessions adopted from that node.
+   */
+  deliverForwarded(message: Message, adoptedFrom: string | undefined): Promise<unknown> | undefined {
+    let waits: Promise<unknown>[] | undefined;
+    this.router.match(
+      message,
+      (clientId, delivery) => {
+        if (adoptedFrom !== undefined && this.adopted.get(clientId) !== adoptedFrom) return;
+        const wait = this.deliverDirect(clientId, message, delivery);
+        if (wait) (waits ??= []).push(wait);
+      },
+      () => undefined,
+    );
+    return waits && Promise.all(waits);
   }
 
   private deliverDirect(clientId: string, message: Message, delivery: DirectDelivery): Promise<unknown> | undefined {
@@ -460,7 +592,7 @@ export class Broker {
   }
 
   /** Hands a message to one online member of a shared group with room, or keeps it in the group's backlog (G3). */
-  private dispatchShared(group: SharedGroup, message: Message): Promise<unknown> | undefined {
+  dispatchShared(group: SharedGroup, message: Message): Promise<unknown> | undefined {
     const offered = this.offerShared(group, message);
     if (offered !== false) return offered;
     if (group.backlog.length >= this.limits.maxQueuedMessages) {

@@ -98,6 +98,16 @@ export class Router {
     return this.groups.get(key);
   }
 
+  /** Every filter with a local subscriber, as subscribed (`$share/…` with its member count). */
+  routes(): { filter: string; members: number | undefined }[] {
+    const out: { filter: string; members: number | undefined }[] = [];
+    for (const [filter, entry] of this.trie.entries()) {
+      if (entry.direct.size > 0) out.push({ filter, members: undefined });
+      for (const group of entry.groups.values()) out.push({ filter: `$share/${group.key}`, members: group.members.size });
+    }
+    return out;
+  }
+
   /**
    * Finds everyone a message goes to: each non-shared subscriber once, with the highest QoS and
    * every subscription identifier of its matching subscriptions, and each matching shared group.

@@ -1,0 +1,366 @@
+import { FlockError } from '@flockmq/protocol';
+import type { Broker } from '../broker';
+import type { TimerHandle } from '../clock';
+import type { Message } from '../message';
+import type { SharedGroup } from '../shared-group';
+import type {
+  ClusterBus,
+  ControlReply,
+  ControlRequest,
+  ForwardedMessage,
+  NodeRegistry,
+  RouteDelta,
+} from '../backends/cluster-bus';
+import type { Ownership } from '../backends/session-store';
+import { RouteReplica } from './route-replica';
+import { WeightedPicker } from './weighted-picker';
+
+export interface ClusterOptions {
+  bus: ClusterBus;
+  nodes: NodeRegistry;
+  /** How often this node renews its lease in the node registry. */
+  leaseRenewMs?: number;
+  /** How long a lease lives without renewal: a node silent for longer is dead. */
+  leaseMs?: number;
+  /** How often the route replica is rebuilt from the registry (heals missed deltas). */
+  reconcileMs?: number;
+  /** How long a QoS 1/2 forward to an unresponsive node keeps being retried before it fails. */
+  forwardRetryMs?: number;
+  /** How long to wait for an old owner to hand over a session. */
+  takeoverTimeoutMs?: number;
+  version?: string;
+}
+
+interface Waiter {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+/**
+ * Everything a node does as a member of a flock: keeps a replica of the other nodes' routes,
+ * forwards publishes to the nodes that need them (once per node, G4), asks old owners to hand
+ * over sessions (G2), and adopts the sessions of nodes found dead (G1, G6).
+ */
+export class ClusterLink {
+  readonly replica = new RouteReplica();
+  private readonly picker = new WeightedPicker();
+  private readonly bus: ClusterBus;
+  private readonly nodes: NodeRegistry;
+  private readonly cleaned = new Map<string, Waiter>();
+  private readonly timers: TimerHandle[] = [];
+  private outbox: RouteDelta[] = [];
+  private readonly options: Required<Omit<ClusterOptions, 'bus' | 'nodes'>>;
+  private readonly startedAt: number;
+  private closed = false;
+
+  constructor(
+    private readonly broker: Broker,
+    options: ClusterOptions,
+  ) {
+    this.bus = options.bus;
+    this.nodes = options.nodes;
+    this.options = {
+      leaseRenewMs: options.leaseRenewMs ?? 1000,
+      leaseMs: options.leaseMs ?? 5000,
+      reconcileMs: options.reconcileMs ?? 30_000,
+      forwardRetryMs: options.forwardRetryMs ?? 30_000,
+      takeoverTimeoutMs: options.takeoverTimeoutMs ?? 3000,
+      version: options.version ?? '0.1.0',
+    };
+    this.startedAt = broker.clock.now();
+  }
+
+  get connected(): boolean {
+    return this.bus.connected;
+  }
+
+  async start(): Promise<void> {
+    const self = this.broker.nodeId;
+    await this.bus.start({
+      forward: (from, batch) => this.onForward(from, batch),
+      routes: (from, deltas) => this.onRoutes(from, deltas),
+      control: (from, request) => this.onControl(from, request),
+      nodeUp: (nodeId) => {
+        // A node id seen again is a new life: a later failure must wait for a new clean-up.
+        this.cleaned.delete(nodeId);
+        this.broker.log.info({ peer: nodeId }, 'node_up');
+      },
+      nodeDown: (nodeId) => void this.onNodeDown(nodeId),
+    });
+    await this.renewLease();
+    // Routes left in the registry by an earlier life of this node id are stale.
+    await this.broker.routes.purgeNode(self);
+    await this.reconcile();
+    this.every(this.options.leaseRenewMs, () => this.renewLease());
+    this.every(this.options.reconcileMs, () => this.reconcile());
+    this.broker.log.info({ peers: [...this.bus.peers()] }, 'cluster_joined');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) this.broker.clock.clearTimeout(timer);
+    this.flushRoutes();
+    await this.nodes.leave(this.broker.nodeId).catch(() => undefined);
+    await this.bus.close();
+  }
+
+  private every(ms: number, work: () => Promise<void>): void {
+    const run = (): void => {
+      if (this.closed) return;
+      void work()
+        .catch((err: unknown) => this.broker.log.warn({ err }, 'cluster_task_failed'))
+        .finally(() => {
+          if (!this.closed) this.timers.push(this.broker.clock.setTimeout(run, ms));
+        });
+    };
+    this.timers.push(this.broker.clock.setTimeout(run, ms));
+  }
+
+  private renewLease(): Promise<void> {
+    return this.nodes.heartbeat(
+      { nodeId: this.broker.nodeId, startedAt: this.startedAt, version: this.options.version },
+      this.options.leaseMs,
+    );
+  }
+
+  /** Rebuilds the replica from the registry: a delta that was missed heals here. */
+  async reconcile(): Promise<void> {
+    const snapshot = await this.broker.routes.snapshot();
+    const perNode = new Map<string, RouteDelta[]>();
+    for (const [filter, nodeIds] of snapshot) {
+      for (const nodeId of nodeIds) {
+        if (nodeId === this.broker.nodeId) continue;
+        let list = perNode.get(nodeId);
+        if (!list) perNode.set(nodeId, (list = []));
+        list.push({ op: 'add', filter, nodeId, members: this.replica.groupMembers(groupKey(filter))?.get(nodeId) ?? 1 });
+      }
+    }
+    for (const nodeId of this.replica.nodes()) if (!perNode.has(nodeId)) this.replica.purge(nodeId);
+    for (const [nodeId, deltas] of perNode) this.replica.replaceNode(nodeId, deltas);
+  }
+
+  // ---------------------------------------------------------------- routes
+
+  /** Records a change of this node's routes: written to the registry and announced, batched per turn. */
+  announce(delta: RouteDelta, registry: boolean): Promise<void> {
+    if (this.outbox.length === 0) queueMicrotask(() => this.flushRoutes());
+    this.outbox.push(delta);
+    if (!registry) return Promise.resolve();
+    return delta.op === 'add'
+      ? this.broker.routes.add(delta.filter, delta.nodeId)
+      : this.broker.routes.remove(delta.filter, delta.nodeId);
+  }
+
+  private flushRoutes(): void {
+    if (this.outbox.length === 0) return;
+    const deltas = this.outbox;
+    this.outbox = [];
+    this.bus.broadcastRoutes(deltas);
+  }
+
+  private onRoutes(_from: string, deltas: RouteDelta[]): void {
+    for (const delta of deltas) {
+      if (delta.nodeId === this.broker.nodeId) continue;
+      this.replica.apply(delta);
+      if (delta.op === 'purge') this.waiter(delta.nodeId).resolve();
+    }
+  }
+
+  /** This node's own routes, as deltas (answers a peer's 'routes' request). */
+  ownRoutes(): RouteDelta[] {
+    return this.broker.router.routes().map(({ filter, members }) => ({ op: 'add', filter, nodeId: this.broker.nodeId, members }));
+  }
+
+  // ---------------------------------------------------------------- publishing
+
+  /**
+   * Sends a publish to the other nodes that need it: each node with a matching ordinary
+   * subscription once, and each matching shared group to one node chosen by member count.
+   * Returns the acknowledgements a QoS 1/2 publisher must wait for.
+   */
+  publish(message: Message, localGroups: Map<string, SharedGroup> | undefined, waits: Promise<unknown>[]): boolean {
+    let matched = false;
+    const acknowledged = message.qos > 0;
+    this.replica.matchNodes(message.topic, (nodeId) => {
+      matched = true;
+      waits.push(this.forward(nodeId, { message, sharedGroup: undefined }, acknowledged));
+    });
+    const remoteGroups = new Set<string>();
+    this.replica.matchGroups(message.topic, (key) => remoteGroups.add(key));
+    for (const key of remoteGroups) {
+      matched = true;
+      const local = localGroups?.get(key);
+      localGroups?.delete(key);
+      const target = this.pickNode(key, local);
+      if (target === this.broker.nodeId && local) {
+        const wait = this.broker.dispatchShared(local, message);
+        if (wait) waits.push(wait);
+      } else if (target !== undefined) {
+        waits.push(this.forward(target, { message, sharedGroup: key }, acknowledged));
+      }
+    }
+    return matched;
+  }
+
+  private pickNode(key: string, local: SharedGroup | undefined): string | undefined {
+    const weights = new Map(this.replica.groupMembers(key) ?? []);
+    if (local && local.members.size > 0) weights.set(this.broker.nodeId, local.members.size);
+    return this.picker.pick(key, weights);
+  }
+
+  /**
+   * Forwards to one node. An acknowledged forward that fails (the node died or did not answer)
+   * waits until the node's sessions have been adopted by a survivor, then routes the message
+   * again to whoever holds the routes now (G1). QoS 1 may then be delivered twice; never lost.
+   */
+  private async forward(nodeId: string, forwarded: ForwardedMessage, acknowledged: boolean): Promise<void> {
+    const deadline = this.broker.clock.now() + this.options.forwardRetryMs;
+    try {
+      await this.bus.forward(nodeId, forwarded, acknowledged);
+      return;
+    } catch (error) {
+      if (!acknowledged) return;
+      this.broker.log.warn({ peer: nodeId, err: (error as Error).message }, 'forward_failed');
+    }
+    await this.waitCleaned(nodeId, deadline);
+    const { message, sharedGroup } = forwarded;
+    const waits: Promise<unknown>[] = [];
+    if (sharedGroup !== undefined) {
+      const local = this.broker.router.group(sharedGroup);
+      const target = this.pickNode(sharedGroup, local);
+      if (target === this.broker.nodeId && local) {
+        const wait = this.broker.dispatchShared(local, message);
+        if (wait) waits.push(wait);
+      } else if (target !== undefined) waits.push(this.forward(target, forwarded, true));
+    } else {
+      // Only the sessions adopted from the dead node still need it.
+      const retry = { message, sharedGroup: undefined, adoptedFrom: forwarded.adoptedFrom ?? nodeId };
+      const local = this.broker.deliverForwarded(message, retry.adoptedFrom);
+      if (local) waits.push(local);
+      this.replica.matchNodes(message.topic, (next) => waits.push(this.forward(next, retry, true)));
+    }
+    await Promise.all(waits);
+  }
+
+  private waiter(nodeId: string): Waiter {
+    let waiter = this.cleaned.get(nodeId);
+    if (!waiter) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      waiter = { promise, resolve };
+      this.cleaned.set(nodeId, waiter);
+    }
+    return waiter;
+  }
+
+  private waitCleaned(nodeId: string, deadline: number): Promise<void> {
+    const { promise } = this.waiter(nodeId);
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.broker.clock.setTimeout(
+        () => reject(new FlockError('FLOCK_ERR_FORWARD_FAILED', `node ${nodeId} neither took the message nor was cleaned up in time`)),
+        Math.max(0, deadline - this.broker.clock.now()),
+      );
+      void promise.then(() => {
+        this.broker.clock.clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async onForward(_from: string, batch: ForwardedMessage[]): Promise<void> {
+    const waits: Promise<unknown>[] = [];
+    for (const { message, sharedGroup, adoptedFrom } of batch) {
+      if (sharedGroup === undefined) {
+        const wait = this.broker.deliverForwarded(message, adoptedFrom);
+        if (wait) waits.push(wait);
+        continue;
+      }
+      const group = this.broker.router.group(sharedGroup);
+      if (group) {
+        const wait = this.broker.dispatchShared(group, message);
+        if (wait) waits.push(wait);
+      } else {
+        // The group's members here left meanwhile: hand it to the group elsewhere.
+        const target = this.pickNode(sharedGroup, undefined);
+        if (target !== undefined && target !== this.broker.nodeId) {
+          waits.push(this.forward(target, { message, sharedGroup }, message.qos > 0));
+        }
+      }
+    }
+    await Promise.all(waits);
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  /**
+   * Asks the node that owns a client id to close its connection (0x8E) and write its session,
+   * before this node claims it (G2). A node that does not answer in time is treated as gone:
+   * the claim's epoch fences anything it still writes.
+   */
+  async requestTakeover(clientId: string, owner: Ownership): Promise<void> {
+    if (owner.nodeId === this.broker.nodeId || !this.bus.peers().has(owner.nodeId)) return;
+    try {
+      const reply = await this.bus.request(
+        owner.nodeId,
+        { type: 'takeover', clientId, epoch: owner.epoch },
+        this.options.takeoverTimeoutMs,
+      );
+      if (!reply.ok) this.broker.log.warn({ clientId, peer: owner.nodeId, detail: reply.detail }, 'takeover_refused');
+    } catch (error) {
+      this.broker.log.warn({ clientId, peer: owner.nodeId, err: (error as Error).message }, 'takeover_unanswered');
+    }
+  }
+
+  private async onControl(_from: string, request: ControlRequest): Promise<ControlReply> {
+    switch (request.type) {
+      case 'takeover':
+        await this.broker.releaseClient(request.clientId, request.epoch);
+        return { ok: true };
+      case 'routes':
+        return { ok: true, routes: this.ownRoutes() };
+      default:
+        return { ok: false, detail: 'unknown request' };
+    }
+  }
+
+  // ---------------------------------------------------------------- node death
+
+  private async onNodeDown(nodeId: string): Promise<void> {
+    this.replica.purge(nodeId);
+    this.broker.log.warn({ peer: nodeId }, 'node_down');
+    const alive = await this.nodes.alive();
+    if (alive.some((node) => node.nodeId === nodeId)) {
+      // Its lease is still valid: it may only be slow. Its lease expiring is the authority.
+      const wait = Math.max(this.options.leaseMs, 1);
+      this.timers.push(this.broker.clock.setTimeout(() => void this.recheckNode(nodeId), wait));
+      return;
+    }
+    await this.cleanUp(nodeId);
+  }
+
+  private async recheckNode(nodeId: string): Promise<void> {
+    if (this.closed || this.bus.peers().has(nodeId)) return;
+    const alive = await this.nodes.alive();
+    if (!alive.some((node) => node.nodeId === nodeId)) await this.cleanUp(nodeId);
+  }
+
+  /** One survivor adopts a dead node's sessions, publishes its clients' wills and drops its routes. */
+  private async cleanUp(nodeId: string): Promise<void> {
+    if (!(await this.nodes.claimCleanup(nodeId, this.broker.nodeId, this.options.leaseMs * 6))) return;
+    const clientIds = await this.broker.sessions.ownedBy(nodeId);
+    this.broker.log.warn({ peer: nodeId, sessions: clientIds.length }, 'node_cleanup_started');
+    for (const clientId of clientIds) {
+      await this.broker.adoptSession(clientId, nodeId).catch((err: unknown) => this.broker.log.error({ err, clientId }, 'adopt_failed'));
+    }
+    await this.broker.routes.purgeNode(nodeId);
+    this.flushRoutes();
+    this.bus.broadcastRoutes([{ op: 'purge', filter: '', nodeId }]);
+    this.waiter(nodeId).resolve();
+    this.broker.log.warn({ peer: nodeId, sessions: clientIds.length }, 'node_cleanup_done');
+  }
+}
+
+function groupKey(filter: string): string {
+  return filter.startsWith('$share/') ? filter.slice('$share/'.length) : filter;
+}
