@@ -16,6 +16,10 @@ export type { Transport } from './transport';
 export { MemoryRetainStore } from './backends/memory-retain-store';
 export { MemoryRouteRegistry } from './backends/memory-route-registry';
 export { MemorySessionStore } from './backends/memory-session-store';
+export { MemoryNodeRegistry } from './backends/memory-node-registry';
+export { ClusterLink } from './cluster/cluster-link';
+export type { ClusterOptions } from './cluster/cluster-link';
+export { RouteReplica } from './cluster/route-replica';
 export type { RetainStore } from './backends/retain-store';
 export type {
   ClusterBus,
