@@ -36,6 +36,8 @@ describe('config - defaults', () => {
       wsPort: 8083,
       wsPath: '/mqtt',
       logLevel: 'info',
+      redis: '',
+      nats: '',
       limits: { ...DEFAULT_LIMITS },
     });
   });
@@ -155,7 +157,11 @@ describe('config - sources', () => {
                 ? ['false', false]
                 : setting.key === 'wsPath'
                   ? ['/x', '/x']
-                  : ['x1', 'x1'];
+                  : setting.key === 'redis'
+                    ? ['redis://h:1', 'redis://h:1']
+                    : setting.key === 'nats'
+                      ? ['nats://a:1,nats://b:2', 'nats://a:1,nats://b:2']
+                      : ['x1', 'x1'];
       const get = (c: ServerConfig): unknown =>
         setting.group === 'limits'
           ? (c.limits as unknown as Record<string, unknown>)[setting.key]
@@ -175,6 +181,21 @@ describe('config - sources', () => {
     expect(load({ argv: ['--ws-port', 'off'] }).wsPort).toBe('off');
     expect(load({ env: { FLOCKMQ_WS_PORT: 'OFF' } }).wsPort).toBe('off');
     expect(load({ argv: ['--config', 'f.json'], files: { 'f.json': json({ wsPort: 'off' }) } }).wsPort).toBe('off');
+  });
+
+  test('config - cluster endpoints: every Redis form and a NATS server list are accepted, a bad one is named', () => {
+    for (const url of [
+      'redis://r:6379',
+      'rediss://u:p@r:6380/0',
+      'redis-sentinel://s1:26379,s2:26379/mymaster',
+      'redis-cluster://c1:7000,c2:7001',
+    ]) {
+      expect(load({ argv: ['--redis', url] }).redis).toBe(url);
+    }
+    expect(load({ env: { FLOCKMQ_NATS: 'nats://n1:4222,tls://n2:4222' } }).nats).toBe('nats://n1:4222,tls://n2:4222');
+    const error = loadError({ argv: ['--nats', 'n1:4222'] });
+    expect(error.code).toBe('FLOCK_ERR_CONFIG_INVALID');
+    expect(error.message).toContain('--nats');
   });
 
   test('config - port 0 for both listeners is allowed', () => {

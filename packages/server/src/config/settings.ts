@@ -25,6 +25,10 @@ export interface ServerConfig {
   /** HTTP path of the WebSocket endpoint; other paths answer 404. */
   wsPath: string;
   logLevel: LogLevel;
+  /** Redis URL for cluster mode ('' = embedded single node). */
+  redis: string;
+  /** NATS server URLs, comma-separated, for cluster mode ('' = embedded single node). */
+  nats: string;
   limits: BrokerLimits;
 }
 
@@ -93,6 +97,28 @@ export const SERVER_SETTINGS: { readonly [K in keyof ServerSettings]: SettingSpe
     type: { kind: 'choice', choices: LOG_LEVELS, unit: 'level' },
     default: 'info',
     help: 'Log level',
+  },
+  redis: {
+    type: {
+      kind: 'string',
+      pattern: /^$|^(redis|rediss|redis-sentinel|redis-cluster):\/\/\S+$/,
+      expected: 'a redis://, rediss://, redis-sentinel:// or redis-cluster:// URL',
+      unit: 'url',
+    },
+    default: '',
+    defaultHelp: 'none: embedded single node',
+    help: 'Redis for cluster mode: redis://host:6379, redis-sentinel://h1:26379,h2:26379/master, redis-cluster://h1:7000,h2:7001',
+  },
+  nats: {
+    type: {
+      kind: 'string',
+      pattern: /^$|^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/,
+      expected: 'one or more nats:// URLs separated by commas',
+      unit: 'urls',
+    },
+    default: '',
+    defaultHelp: 'none: embedded single node',
+    help: 'NATS servers for cluster mode, comma-separated: nats://h1:4222,nats://h2:4222',
   },
 };
 
