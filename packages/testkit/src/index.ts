@@ -1,4 +1,6 @@
 export { FakeClock } from './fake-clock';
+export { Flock, FlockNode } from './flock';
+export type { FlockNodeOptions, FlockOptions } from './flock';
 export { RawClient } from './raw-client';
 export { startTestBroker } from './test-broker';
 export type { TestBroker, TestBrokerOptions } from './test-broker';
