@@ -1,6 +1,5 @@
 /** Sessions: Clean Start, Session Present, Session Expiry, takeover (MQTT 5.0 §3.1.2.4, §3.1.2.11.2, §3.1.4, §4.1; 3.1.1 §3.1.2.4). */
-import { FakeClock, waitFor } from '@flockmq/testkit';
-import type { RawClient } from '@flockmq/testkit';
+import { FakeClock, RawClient, startTestBroker, waitFor } from '@flockmq/testkit';
 import {
   ack,
   connectPersistent,
@@ -319,5 +318,38 @@ describe('session takeover', () => {
     await ping(survivor);
     expect(clients.filter((c) => !c.isClosed)).toEqual([survivor]);
     expect(w.node.channel(clientId)).toBeDefined();
+  });
+});
+
+describe('flapping client ids (G2)', () => {
+  test('session - [G2] a client id taken over more than flapThreshold times waits before the next takeover', async () => {
+    const clock = new FakeClock();
+    const broker = await startTestBroker({ clock, limits: { flapThreshold: 2, flapWindow: 60 } });
+    const clients: RawClient[] = [];
+    try {
+      // The first CONNECT is not a takeover; the next two are within the threshold.
+      for (let i = 0; i < 3; i++) clients.push(await RawClient.connect(broker.port, { clientId: 'flappy' }));
+      expect(broker.server.broker.stats.flapDelays).toBe(0);
+      const slowed = await RawClient.open(broker.port, 5);
+      clients.push(slowed);
+      slowed.send({
+        type: 'connect',
+        protocolName: 'MQTT',
+        protocolVersion: 5,
+        clean: true,
+        keepAlive: 0,
+        clientId: 'flappy',
+      });
+      await waitFor(() => broker.server.broker.stats.flapDelays === 1, { what: 'the takeover to be held back' });
+      // Held: the live connection is still the previous one until the delay passes.
+      expect(clients[2]!.isClosed).toBe(false);
+      clock.advance(10_000);
+      const connack = await slowed.next('connack');
+      expect(connack.reasonCode).toBe(0);
+      expect(await clients[2]!.next('disconnect')).toMatchObject({ reasonCode: 0x8e });
+    } finally {
+      for (const c of clients) c.destroy();
+      await broker.close();
+    }
   });
 });

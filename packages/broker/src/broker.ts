@@ -22,7 +22,14 @@ import { MemoryRouteRegistry } from './backends/memory-route-registry';
 import { MemorySessionStore } from './backends/memory-session-store';
 import type { RetainStore } from './backends/retain-store';
 import type { RouteRegistry } from './backends/route-registry';
-import type { Ownership, PendingMessage, SessionState, SessionStore, StoredWill, SubscriptionOptions } from './backends/session-store';
+import type {
+  Ownership,
+  PendingMessage,
+  SessionState,
+  SessionStore,
+  StoredWill,
+  SubscriptionOptions,
+} from './backends/session-store';
 import { ClusterLink } from './cluster/cluster-link';
 import type { ClusterOptions } from './cluster/cluster-link';
 import { BrokerStats } from './stats';
@@ -87,6 +94,8 @@ export class Broker {
   readonly cluster: ClusterLink | undefined;
   /** Offline sessions this node adopted from a dead node, by client id → that node. */
   private readonly adopted = new Map<string, string>();
+  /** Recent takeovers per client id (G2 flapping). */
+  private readonly flaps = new Map<string, { since: number; count: number }>();
 
   constructor(options: BrokerOptions = {}) {
     this.nodeId = options.nodeId ?? hostname();
@@ -159,7 +168,12 @@ export class Broker {
    * connection (which gets 0x8E), or resumed from the store, or new. Returns a reason code when
    * the client may not have this client id.
    */
-  openSession(channel: Channel, clean: boolean, expiryInterval: number, will: StoredWill | undefined): Promise<OpenedSession | number> {
+  openSession(
+    channel: Channel,
+    clean: boolean,
+    expiryInterval: number,
+    will: StoredWill | undefined,
+  ): Promise<OpenedSession | number> {
     const clientId = channel.clientId;
     const previous = this.connectLocks.get(clientId) ?? Promise.resolve();
     const open = (): Promise<OpenedSession | number> => this.openSessionNow(channel, clean, expiryInterval, will);
@@ -181,6 +195,8 @@ export class Broker {
   ): Promise<OpenedSession | number> {
     const clientId = channel.clientId;
     if (channel.state !== 'connecting') return ReasonCode.UnspecifiedError;
+    if (this.channels.has(clientId)) await this.slowDownFlapping(clientId);
+    if (channel.state !== 'connecting') return ReasonCode.UnspecifiedError;
     const existing = this.channels.get(clientId);
     const stored = existing ? undefined : await this.sessions.load(clientId);
     const owner = existing ? existing.username : stored?.username;
@@ -195,7 +211,10 @@ export class Broker {
     else if (this.cluster) {
       // G2: the node that owns the client id closes its connection and writes the session first.
       asked = await this.sessions.owner(clientId);
-      if (asked) await this.cluster.requestTakeover(clientId, asked);
+      if (asked && asked.nodeId !== this.nodeId) {
+        await this.slowDownFlapping(clientId);
+        await this.cluster.requestTakeover(clientId, asked);
+      }
     }
     const claim = await this.sessions.claim(clientId, this.nodeId);
     channel.epoch = claim.epoch;
@@ -204,7 +223,8 @@ export class Broker {
       await this.cluster.requestTakeover(clientId, claim.previous);
     }
     const durable = expiryInterval > 0;
-    const fresh = (): SessionState => new Session(clientId, channel.username, channel.protocolVersion, expiryInterval).toState(undefined, will);
+    const fresh = (): SessionState =>
+      new Session(clientId, channel.username, channel.protocolVersion, expiryInterval).toState(undefined, will);
     let resumable = !clean;
     if (clean) {
       // [MQTT-3.1.2-4] Clean Start discards any existing session (a durable one is replaced below).
@@ -212,7 +232,12 @@ export class Broker {
       if (!durable) await this.sessions.delete(clientId, claim.epoch);
     }
     if (durable) {
-      const connected = { disconnectedAt: null, expiryInterval, will: will ?? null, protocolVersion: channel.protocolVersion };
+      const connected = {
+        disconnectedAt: null,
+        expiryInterval,
+        will: will ?? null,
+        protocolVersion: channel.protocolVersion,
+      };
       if (clean) await this.sessions.save(fresh(), claim.epoch);
       else {
         try {
@@ -238,7 +263,9 @@ export class Broker {
     }
     this.cancelExpiry(clientId);
     this.takePendingWill(clientId, !clean);
-    const session = state ? Session.fromState(state) : new Session(clientId, channel.username, channel.protocolVersion, expiryInterval);
+    const session = state
+      ? Session.fromState(state)
+      : new Session(clientId, channel.username, channel.protocolVersion, expiryInterval);
     session.protocolVersion = channel.protocolVersion;
     session.expiryInterval = expiryInterval;
     session.username = channel.username;
@@ -246,7 +273,9 @@ export class Broker {
     for (const sub of session.subscriptions.values()) this.addRoute(clientId, sub.filter, sub);
     if (!durable && state) {
       // Resumed, but from now on it lives only as long as this connection.
-      void this.sessions.delete(clientId, claim.epoch).catch((err: unknown) => this.log.error({ err, clientId }, 'session_delete_failed'));
+      void this.sessions
+        .delete(clientId, claim.epoch)
+        .catch((err: unknown) => this.log.error({ err, clientId }, 'session_delete_failed'));
     }
     this.adopted.delete(clientId);
     this.channels.set(clientId, channel);
@@ -310,6 +339,29 @@ export class Broker {
   }
 
   /**
+   * G2: a client id taken over more than flapThreshold times within flapWindow waits before each
+   * further takeover, doubling up to 10 s, so two clients fighting over one id do not ping-pong.
+   */
+  private async slowDownFlapping(clientId: string): Promise<void> {
+    const { flapThreshold, flapWindow } = this.limits;
+    if (flapThreshold === 0) return;
+    const now = this.clock.now();
+    let record = this.flaps.get(clientId);
+    if (!record || now - record.since > flapWindow * 1000) {
+      if (this.flaps.size >= 100_000) this.flaps.clear(); // bounded: losing history only forgives
+      record = { since: now, count: 0 };
+      this.flaps.set(clientId, record);
+    }
+    record.count++;
+    const excess = record.count - flapThreshold;
+    if (excess <= 0) return;
+    const delay = Math.min(100 * 2 ** Math.min(excess, 7), 10_000);
+    this.stats.flapDelays++;
+    this.log.info({ clientId, takeovers: record.count, delayMs: delay }, 'takeover_slowed_down');
+    await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delay));
+  }
+
+  /**
    * Session takeover on this node: the old connection is closed with 0x8E [MQTT-3.1.4-3] after
    * its pending writes reach the store. Returns the filters of its session.
    */
@@ -344,7 +396,9 @@ export class Broker {
     const will = channel.will;
     if (session.expiryInterval === 0) {
       for (const filter of session.subscriptions.keys()) this.removeRoute(clientId, filter);
-      this.track(this.sessions.delete(clientId, channel.epoch).then(() => this.sessions.release(clientId, channel.epoch)));
+      this.track(
+        this.sessions.delete(clientId, channel.epoch).then(() => this.sessions.release(clientId, channel.epoch)),
+      );
       if (will) this.publishWill(clientId, will);
       return;
     }
@@ -478,12 +532,17 @@ export class Broker {
     if (!firstOrLast && !shared) return;
     const logFailure = (err: unknown): void => this.log.error({ err, filter }, `route_${op}_failed`);
     if (!this.cluster) {
-      if (firstOrLast) void (op === 'add' ? this.routes.add(filter, this.nodeId) : this.routes.remove(filter, this.nodeId)).catch(logFailure);
+      if (firstOrLast)
+        void (op === 'add' ? this.routes.add(filter, this.nodeId) : this.routes.remove(filter, this.nodeId)).catch(
+          logFailure,
+        );
       return;
     }
     const members = shared ? this.router.group(filter.slice('$share/'.length))?.members.size : undefined;
     const announced = op === 'remove' && !firstOrLast ? 'add' : op;
-    void this.cluster.announce({ op: announced, filter, nodeId: this.nodeId, ...(members !== undefined && { members }) }, firstOrLast).catch(logFailure);
+    void this.cluster
+      .announce({ op: announced, filter, nodeId: this.nodeId, ...(members !== undefined && { members }) }, firstOrLast)
+      .catch(logFailure);
   }
 
   // ---------------------------------------------------------------- publishing

@@ -1,10 +1,4 @@
-import {
-  PacketDecoder,
-  ProtocolViolation,
-  ReasonCode,
-  encodePacket,
-  reasonCodeName,
-} from '@flockmq/protocol';
+import { PacketDecoder, ProtocolViolation, ReasonCode, encodePacket, reasonCodeName } from '@flockmq/protocol';
 import type { Packet, Properties, ProtocolVersion, PublishPacket, QoS } from '@flockmq/protocol';
 import type { Broker } from './broker';
 import type { ClientInfo } from './hooks';
@@ -211,7 +205,10 @@ export class Channel {
   }
 
   private onViolation(error: ProtocolViolation): void {
-    this.log.info({ code: error.code, reason: reasonCodeName(error.reasonCode), detail: error.message }, 'malformed_input');
+    this.log.info(
+      { code: error.code, reason: reasonCodeName(error.reasonCode), detail: error.message },
+      'malformed_input',
+    );
     if (error.code === 'FLOCK_ERR_UNSUPPORTED_PROTOCOL_VERSION' && this.state === 'awaiting-connect') {
       // [MQTT-3.1.2-2] Reply in the 3.1.1 format, the one every client level can read, then close.
       this.sendRaw(encodePacket({ type: 'connack', sessionPresent: false, reasonCode: 0x01 }, 4));
@@ -288,8 +285,7 @@ export class Channel {
     if (!this.isV5 || packet.type === 'publish' || !('properties' in packet) || !packet.properties) return packet;
     const { reasonString, userProperties } = packet.properties;
     if (reasonString === undefined && userProperties === undefined) return packet;
-    const allowed =
-      this.requestProblemInformation || packet.type === 'connack' || packet.type === 'disconnect';
+    const allowed = this.requestProblemInformation || packet.type === 'connack' || packet.type === 'disconnect';
     if (allowed && encodePacket(packet, 5).length <= this.clientMaxPacketSize) return packet;
     const properties: Properties = { ...packet.properties };
     delete properties.reasonString;

@@ -29,6 +29,13 @@ export interface BrokerLimits {
   maxSubscriptionsPerSession: number;
   /** Concurrent client connections on this node. 0 = no limit. */
   maxConnections: number;
+  /**
+   * Takeovers of one client id within flapWindow seconds after which its next CONNECTs are
+   * slowed down (G2: flapping clients do not ping-pong between connections). 0 = never.
+   */
+  flapThreshold: number;
+  /** Seconds over which takeovers are counted for flapThreshold. */
+  flapWindow: number;
   /** Seconds a new connection has to send CONNECT before it is closed. */
   connectTimeout: number;
   /** Longest client identifier accepted, in bytes. */
@@ -52,6 +59,8 @@ export const DEFAULT_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   maxTopicLevels: 128,
   maxSubscriptionsPerSession: 1000,
   maxConnections: 0,
+  flapThreshold: 20,
+  flapWindow: 60,
   connectTimeout: 10,
   maxClientIdLength: 1024,
   wildcardSubscriptionAvailable: true,

@@ -40,7 +40,11 @@ export class Router {
    * Adds or replaces a subscription [MQTT-3.8.4-3]. Returns whether it is new for this client,
    * and whether its filter had no local subscriber before (the moment to add a cluster route).
    */
-  subscribe(clientId: string, filter: string, options: SubscriptionOptions): { isNew: boolean; firstForFilter: boolean } {
+  subscribe(
+    clientId: string,
+    filter: string,
+    options: SubscriptionOptions,
+  ): { isNew: boolean; firstForFilter: boolean } {
     const shared = parseSharedFilter(filter);
     const key = shared ? shared.filter : filter;
     let entry = this.trie.get(key);
@@ -103,7 +107,8 @@ export class Router {
     const out: { filter: string; members: number | undefined }[] = [];
     for (const [filter, entry] of this.trie.entries()) {
       if (entry.direct.size > 0) out.push({ filter, members: undefined });
-      for (const group of entry.groups.values()) out.push({ filter: `$share/${group.key}`, members: group.members.size });
+      for (const group of entry.groups.values())
+        out.push({ filter: `$share/${group.key}`, members: group.members.size });
     }
     return out;
   }

@@ -1,7 +1,13 @@
 import type { ProtocolVersion } from '@flockmq/protocol';
 import { RingBuffer } from './ring-buffer';
 import { packetIdForSeq } from './backends/session-store';
-import type { PendingMessage, SessionChanges, SessionState, StoredSubscription, StoredWill } from './backends/session-store';
+import type {
+  PendingMessage,
+  SessionChanges,
+  SessionState,
+  StoredSubscription,
+  StoredWill,
+} from './backends/session-store';
 
 const SHARE_PREFIX = '$share/';
 
@@ -32,7 +38,12 @@ export class Session {
   /** `{group}/{filter}` of the shared subscriptions among them, kept apart for the ack path. */
   private readonly sharedKeys = new Set<string>();
 
-  constructor(clientId: string, username: string | undefined, protocolVersion: ProtocolVersion, expiryInterval: number) {
+  constructor(
+    clientId: string,
+    username: string | undefined,
+    protocolVersion: ProtocolVersion,
+    expiryInterval: number,
+  ) {
     this.clientId = clientId;
     this.username = username;
     this.protocolVersion = protocolVersion;
@@ -77,7 +88,8 @@ export class Session {
 
   addSubscription(subscription: StoredSubscription): void {
     this.subs.set(subscription.filter, subscription);
-    if (subscription.filter.startsWith(SHARE_PREFIX)) this.sharedKeys.add(subscription.filter.slice(SHARE_PREFIX.length));
+    if (subscription.filter.startsWith(SHARE_PREFIX))
+      this.sharedKeys.add(subscription.filter.slice(SHARE_PREFIX.length));
   }
 
   removeSubscription(filter: string): boolean {

@@ -13,6 +13,8 @@ export class BrokerStats {
   messagesQueued = 0;
   messagesExpired = 0;
   takeovers = 0;
+  /** CONNECTs delayed because their client id was flapping. */
+  flapDelays = 0;
   willsPublished = 0;
   sessionsExpired = 0;
   readonly dropped = new Map<DropReason, number>();

@@ -132,7 +132,12 @@ export interface SessionStore {
    * Appends a message (its seq and state are assigned here) to a session's queue, bounded by
    * maxQueued queued (not in-flight) messages with the given policy.
    */
-  append(clientId: string, message: PendingMessage, maxQueued: number, policy: 'drop-oldest' | 'drop-new'): Promise<AppendOutcome>;
+  append(
+    clientId: string,
+    message: PendingMessage,
+    maxQueued: number,
+    policy: 'drop-oldest' | 'drop-new',
+  ): Promise<AppendOutcome>;
   /**
    * Deletes a session's state (not its ownership: see release); with an epoch, only if that epoch
    * still owns it. Returns whether one existed.

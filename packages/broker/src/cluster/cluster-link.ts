@@ -133,7 +133,12 @@ export class ClusterLink {
         if (nodeId === this.broker.nodeId) continue;
         let list = perNode.get(nodeId);
         if (!list) perNode.set(nodeId, (list = []));
-        list.push({ op: 'add', filter, nodeId, members: this.replica.groupMembers(groupKey(filter))?.get(nodeId) ?? 1 });
+        list.push({
+          op: 'add',
+          filter,
+          nodeId,
+          members: this.replica.groupMembers(groupKey(filter))?.get(nodeId) ?? 1,
+        });
       }
     }
     for (const nodeId of this.replica.nodes()) if (!perNode.has(nodeId)) this.replica.purge(nodeId);
@@ -169,7 +174,9 @@ export class ClusterLink {
 
   /** This node's own routes, as deltas (answers a peer's 'routes' request). */
   ownRoutes(): RouteDelta[] {
-    return this.broker.router.routes().map(({ filter, members }) => ({ op: 'add', filter, nodeId: this.broker.nodeId, members }));
+    return this.broker.router
+      .routes()
+      .map(({ filter, members }) => ({ op: 'add', filter, nodeId: this.broker.nodeId, members }));
   }
 
   // ---------------------------------------------------------------- publishing
@@ -258,7 +265,13 @@ export class ClusterLink {
     const { promise } = this.waiter(nodeId);
     return new Promise<void>((resolve, reject) => {
       const timer = this.broker.clock.setTimeout(
-        () => reject(new FlockError('FLOCK_ERR_FORWARD_FAILED', `node ${nodeId} neither took the message nor was cleaned up in time`)),
+        () =>
+          reject(
+            new FlockError(
+              'FLOCK_ERR_FORWARD_FAILED',
+              `node ${nodeId} neither took the message nor was cleaned up in time`,
+            ),
+          ),
         Math.max(0, deadline - this.broker.clock.now()),
       );
       void promise.then(() => {
@@ -351,7 +364,9 @@ export class ClusterLink {
     const clientIds = await this.broker.sessions.ownedBy(nodeId);
     this.broker.log.warn({ peer: nodeId, sessions: clientIds.length }, 'node_cleanup_started');
     for (const clientId of clientIds) {
-      await this.broker.adoptSession(clientId, nodeId).catch((err: unknown) => this.broker.log.error({ err, clientId }, 'adopt_failed'));
+      await this.broker
+        .adoptSession(clientId, nodeId)
+        .catch((err: unknown) => this.broker.log.error({ err, clientId }, 'adopt_failed'));
     }
     await this.broker.routes.purgeNode(nodeId);
     this.flushRoutes();

@@ -18,7 +18,8 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
   const refuse = (reasonCode: number, detail: string): void => {
     channel.log.info({ reasonCode, detail, clientId: packet.clientId }, 'connect_refused');
     const code = v5 ? reasonCode : connackReturnCodeFor(reasonCode);
-    const properties: Properties | undefined = v5 && props.requestProblemInformation !== 0 ? { reasonString: detail } : undefined;
+    const properties: Properties | undefined =
+      v5 && props.requestProblemInformation !== 0 ? { reasonString: detail } : undefined;
     // [MQTT-3.2.2-6] A refused CONNACK has Session Present 0; then the connection is closed [MQTT-3.2.2-7].
     channel.send({ type: 'connack', sessionPresent: false, reasonCode: code, ...(properties && { properties }) });
     channel.end();
@@ -26,7 +27,10 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
 
   if (v5 && props.authenticationMethod !== undefined) {
     // Enhanced authentication is not offered [MQTT-4.12.0-1].
-    return refuse(ReasonCode.BadAuthenticationMethod, `authentication method ${props.authenticationMethod} is not supported`);
+    return refuse(
+      ReasonCode.BadAuthenticationMethod,
+      `authentication method ${props.authenticationMethod} is not supported`,
+    );
   }
 
   let clientId = packet.clientId;
@@ -40,7 +44,10 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
     assigned = true;
   }
   if (Buffer.byteLength(clientId) > limits.maxClientIdLength) {
-    return refuse(ReasonCode.ClientIdentifierNotValid, `client identifier longer than ${limits.maxClientIdLength} bytes`);
+    return refuse(
+      ReasonCode.ClientIdentifierNotValid,
+      `client identifier longer than ${limits.maxClientIdLength} bytes`,
+    );
   }
 
   if (packet.will) {
@@ -112,7 +119,10 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
     reasonCode: ReasonCode.Success,
     ...(v5 && { properties }),
   });
-  channel.log.debug({ protocolVersion: packet.protocolVersion, clean: packet.clean, sessionPresent: opened.sessionPresent }, 'client_connected');
+  channel.log.debug(
+    { protocolVersion: packet.protocolVersion, clean: packet.clean, sessionPresent: opened.sessionPresent },
+    'client_connected',
+  );
   channel.startKeepAlive(keepAlive);
   channel.resumeInflight();
 }

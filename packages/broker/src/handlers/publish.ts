@@ -24,7 +24,10 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
   const duplicateQoS2 = packet.qos === 2 && session.inboundQoS2.has(packet.packetId!);
   if (packet.qos > 0 && !duplicateQoS2 && channel.inboundUnacked + session.inboundQoS2.size >= limits.receiveMaximum) {
     // [MQTT-3.3.4-9] The client sent more unacknowledged QoS 1/2 publishes than Receive Maximum.
-    return channel.protocolViolation(ReasonCode.ReceiveMaximumExceeded, `more than ${limits.receiveMaximum} unacknowledged publishes`);
+    return channel.protocolViolation(
+      ReasonCode.ReceiveMaximumExceeded,
+      `more than ${limits.receiveMaximum} unacknowledged publishes`,
+    );
   }
 
   if (packet.properties?.subscriptionIdentifiers !== undefined) {
@@ -42,11 +45,15 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
   if (alias !== undefined) {
     if (alias === 0 || alias > limits.topicAliasMaximum) {
       // [MQTT-3.3.2-8] [MQTT-3.3.2-9] [MQTT-3.3.2-10]
-      return channel.protocolViolation(ReasonCode.TopicAliasInvalid, `topic alias ${alias} out of range 1-${limits.topicAliasMaximum}`);
+      return channel.protocolViolation(
+        ReasonCode.TopicAliasInvalid,
+        `topic alias ${alias} out of range 1-${limits.topicAliasMaximum}`,
+      );
     }
     if (topic === '') {
       const known = channel.topicAliases.get(alias);
-      if (known === undefined) return channel.protocolViolation(ReasonCode.ProtocolError, `unknown topic alias ${alias}`);
+      if (known === undefined)
+        return channel.protocolViolation(ReasonCode.ProtocolError, `unknown topic alias ${alias}`);
       topic = known;
     } else {
       channel.topicAliases.set(alias, topic); // [MQTT-3.3.2-12]
@@ -151,7 +158,8 @@ export function handlePubrec(channel: Channel, packet: PubrecPacket): void | Pro
   const session = channel.session!;
   const pending = session.inflight.get(packet.packetId);
   if (!pending || pending.qos !== 2) {
-    if (channel.isV5) channel.send({ type: 'pubrel', packetId: packet.packetId, reasonCode: ReasonCode.PacketIdentifierNotFound });
+    if (channel.isV5)
+      channel.send({ type: 'pubrel', packetId: packet.packetId, reasonCode: ReasonCode.PacketIdentifierNotFound });
     else channel.send({ type: 'pubrel', packetId: packet.packetId });
     return;
   }

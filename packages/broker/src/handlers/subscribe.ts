@@ -18,7 +18,10 @@ export async function handleSubscribe(channel: Channel, packet: SubscribePacket)
   const subscriptionId = packet.properties?.subscriptionIdentifiers?.[0];
   if (subscriptionId !== undefined && !limits.subscriptionIdentifiersAvailable) {
     // [MQTT-3.8.2-?] Subscription identifiers were advertised as unavailable (0xA1).
-    return channel.protocolViolation(ReasonCode.SubscriptionIdentifiersNotSupported, 'subscription identifiers are not supported');
+    return channel.protocolViolation(
+      ReasonCode.SubscriptionIdentifiersNotSupported,
+      'subscription identifiers are not supported',
+    );
   }
   const failure = (v5Code: number): number => (v5 ? v5Code : 0x80); // 3.1.1 has only 0x80 [MQTT-3.9.3-2]
   const reasonCodes: number[] = [];
@@ -47,7 +50,10 @@ export async function handleSubscribe(channel: Channel, packet: SubscribePacket)
       reasonCodes.push(failure(ReasonCode.NotAuthorized));
       continue;
     }
-    if (!session.subscriptions.has(sub.topicFilter) && session.subscriptions.size >= limits.maxSubscriptionsPerSession) {
+    if (
+      !session.subscriptions.has(sub.topicFilter) &&
+      session.subscriptions.size >= limits.maxSubscriptionsPerSession
+    ) {
       reasonCodes.push(failure(ReasonCode.QuotaExceeded));
       continue;
     }

@@ -189,6 +189,16 @@ export const LIMIT_SETTINGS: { readonly [K in keyof BrokerLimits]: SettingSpec<B
     default: DEFAULT_LIMITS.maxConnections,
     help: 'Concurrent client connections on this node (0 = no limit)',
   },
+  flapThreshold: {
+    type: integer(0, MAX_COUNT),
+    default: DEFAULT_LIMITS.flapThreshold,
+    help: 'Takeovers of one client id within the flap window after which its CONNECTs are slowed down (0 = never)',
+  },
+  flapWindow: {
+    type: integer(1, 86_400, 'seconds'),
+    default: DEFAULT_LIMITS.flapWindow,
+    help: 'Seconds over which takeovers of a client id are counted',
+  },
   connectTimeout: {
     type: integer(1, 65_535, 'seconds'),
     default: DEFAULT_LIMITS.connectTimeout,
