@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ReasonCode } from '@flockmq/protocol';
-import type { Properties, QoS } from '@flockmq/protocol';
+import type { Properties } from '@flockmq/protocol';
 import { Channel } from './channel';
 import { systemClock } from './clock';
 import type { Clock, TimerHandle } from './clock';
@@ -10,12 +10,10 @@ import { DEFAULT_LIMITS } from './limits';
 import type { BrokerLimits } from './limits';
 import { silentLogger } from './logger';
 import type { Logger } from './logger';
-import { isExpired } from './message';
 import type { Message } from './message';
+import { Delivery } from './delivery';
 import { Router } from './router';
-import type { DirectDelivery } from './router';
 import { Session } from './session';
-import type { SharedGroup } from './shared-group';
 import type { Transport } from './transport';
 import { MemoryRetainStore } from './backends/memory-retain-store';
 import { MemoryRouteRegistry } from './backends/memory-route-registry';
@@ -78,6 +76,7 @@ export class Broker {
   readonly retained: RetainStore;
   readonly routes: RouteRegistry;
   readonly router = new Router();
+  readonly delivery = new Delivery(this);
   readonly stats = new BrokerStats();
   /** Every open transport, connected or not. */
   private readonly connections = new Set<Channel>();
@@ -392,7 +391,7 @@ export class Broker {
     if (!hadSession || !session || this.channels.get(channel.clientId) !== channel) return;
     this.channels.delete(channel.clientId);
     const clientId = channel.clientId;
-    this.returnSharedInflight(channel, session);
+    this.delivery.returnSharedInflight(channel, session);
     const will = channel.will;
     if (session.expiryInterval === 0) {
       for (const filter of session.subscriptions.keys()) this.removeRoute(clientId, filter);
@@ -426,7 +425,7 @@ export class Broker {
   }
 
   /** Keeps track of store writes in progress, so close() can wait for them. */
-  private track(work: Promise<unknown>): void {
+  track(work: Promise<unknown>): void {
     const tracked = work.then(
       () => undefined,
       (err: unknown) => this.log.warn({ err }, 'session_write_failed'),
@@ -549,182 +548,16 @@ export class Broker {
 
   /**
    * Routes a message to every matching subscription. `done` is set when part of the work is
-   * asynchronous (retained store, offline queues); a QoS 1/2 publisher is acknowledged after it.
+   * asynchronous (retained store, offline queues, other nodes); a QoS 1/2 publisher is
+   * acknowledged after it.
    */
   publish(message: Message): { matched: boolean; done: Promise<unknown> | undefined } {
-    this.stats.messagesPublished++;
-    let waits: Promise<unknown>[] | undefined;
-    if (message.retain) {
-      // [MQTT-3.3.1-5] store (or, with an empty payload, clear [MQTT-3.3.1-6]) the retained message.
-      (waits ??= []).push(this.retained.put(message));
-    }
-    let matched = false;
-    let localGroups: Map<string, SharedGroup> | undefined;
-    this.router.match(
-      message,
-      (clientId, delivery) => {
-        matched = true;
-        const wait = this.deliverDirect(clientId, message, delivery);
-        if (wait) (waits ??= []).push(wait);
-      },
-      (group) => {
-        matched = true;
-        (localGroups ??= new Map()).set(group.key, group);
-      },
-    );
-    if (this.cluster) {
-      const remote: Promise<unknown>[] = [];
-      // Groups with members elsewhere are picked among nodes there; the rest stay below.
-      if (this.cluster.publish(message, localGroups, remote)) matched = true;
-      if (remote.length > 0) (waits ??= []).push(...remote);
-    }
-    if (localGroups) {
-      for (const group of localGroups.values()) {
-        const wait = this.dispatchShared(group, message);
-        if (wait) (waits ??= []).push(wait);
-      }
-    }
-    return { matched, done: waits && Promise.all(waits) };
+    return this.delivery.publish(message);
   }
 
-  /**
-   * A message forwarded by another node: delivered to this node's ordinary subscribers (shared
-   * groups were decided by the sender). With adoptedFrom, only to sessions adopted from that node.
-   */
-  deliverForwarded(message: Message, adoptedFrom: string | undefined): Promise<unknown> | undefined {
-    let waits: Promise<unknown>[] | undefined;
-    this.router.match(
-      message,
-      (clientId, delivery) => {
-        if (adoptedFrom !== undefined && this.adopted.get(clientId) !== adoptedFrom) return;
-        const wait = this.deliverDirect(clientId, message, delivery);
-        if (wait) (waits ??= []).push(wait);
-      },
-      () => undefined,
-    );
-    return waits && Promise.all(waits);
-  }
-
-  private deliverDirect(clientId: string, message: Message, delivery: DirectDelivery): Promise<unknown> | undefined {
-    const qos = (message.qos < delivery.qos ? message.qos : delivery.qos) as QoS;
-    return this.handTo(clientId, {
-      message,
-      qos,
-      // [MQTT-3.3.1-12] [MQTT-3.3.1-13] RETAIN is kept only with Retain As Published.
-      retain: delivery.retainAsPublished ? message.retain : false,
-      subscriptionIds: delivery.subscriptionIds,
-      seq: 0,
-      state: 'queued',
-      sharedGroup: undefined,
-    });
-  }
-
-  /**
-   * Gives a message to one session. QoS 1/2 for a durable session is appended to the store
-   * first (G1: the publisher is acknowledged after that); the returned promise says when.
-   */
-  private handTo(clientId: string, pending: PendingMessage): Promise<unknown> | undefined {
-    const channel = this.channels.get(clientId);
-    const session = channel?.session;
-    if (channel && session && (pending.qos === 0 || !session.durable)) {
-      channel.deliver(pending);
-      return undefined;
-    }
-    if (!channel && pending.qos === 0) {
-      this.dropped(pending, 'offline_qos0');
-      return undefined;
-    }
-    // Online durable sessions bound their queue in memory (where sent and queued are known).
-    const bound = channel ? Number.MAX_SAFE_INTEGER : this.limits.maxQueuedMessages;
-    return this.sessions.append(clientId, pending, bound, this.limits.queueDropPolicy).then((outcome) => {
-      if (outcome.result === 'no-session') {
-        this.log.warn({ clientId }, 'append_no_session');
-        return;
-      }
-      if (outcome.result !== 'queued') this.stats.drop('queue_full');
-      if (outcome.result === 'dropped-new') return;
-      pending.seq = outcome.seq;
-      const live = this.channels.get(clientId);
-      if (live && live === channel && live.session === session) live.deliver(pending);
-      else this.stats.messagesQueued++;
-    });
-  }
-
-  /** Hands a message to one online member of a shared group with room, or keeps it in the group's backlog (G3). */
-  dispatchShared(group: SharedGroup, message: Message): Promise<unknown> | undefined {
-    const offered = this.offerShared(group, message);
-    if (offered !== false) return offered;
-    if (group.backlog.length >= this.limits.maxQueuedMessages) {
-      this.stats.drop('queue_full');
-      if (this.limits.queueDropPolicy === 'drop-new') return undefined;
-      group.backlog.shift();
-    }
-    group.backlog.push(message);
-    return undefined;
-  }
-
-  /** False when no member can take the message now; else what handTo returned. */
-  private offerShared(group: SharedGroup, message: Message): Promise<unknown> | undefined | false {
-    const memberId = group.pick(message.qos, (clientId, qos) => this.channels.get(clientId)?.canTakeNow(qos) ?? false);
-    if (memberId === undefined) return false;
-    const options = group.members.get(memberId)!;
-    return this.handTo(memberId, {
-      message,
-      qos: (message.qos < options.qos ? message.qos : options.qos) as QoS,
-      retain: options.retainAsPublished ? message.retain : false,
-      subscriptionIds: options.subscriptionId === undefined ? undefined : [options.subscriptionId],
-      seq: 0,
-      state: 'queued',
-      sharedGroup: group.key,
-    });
-  }
-
-  /** A member has room again: hand it (or other members) what waits in its groups' backlogs. */
-  pumpSharedGroups(channel: Channel): void {
-    const session = channel.session;
-    if (!session || session.sharedGroupKeys.size === 0) return;
-    for (const key of session.sharedGroupKeys) {
-      const group = this.router.group(key);
-      if (group) this.drainGroup(group);
-    }
-  }
-
-  private drainGroup(group: SharedGroup): void {
-    const now = this.clock.now();
-    while (group.backlog.length > 0) {
-      const message = group.backlog.peek()!;
-      if (isExpired(message, now)) {
-        group.backlog.shift();
-        this.stats.messagesExpired++;
-        continue;
-      }
-      const offered = this.offerShared(group, message);
-      if (offered === false) return;
-      group.backlog.shift();
-      if (offered) this.track(offered);
-    }
-  }
-
-  /**
-   * [G3] QoS 1 messages a departing member had not acknowledged go back to their group at once
-   * (and queued shared messages too); QoS 2 ones stay with the member (MQTT 5 §4.8.2).
-   */
-  private returnSharedInflight(channel: Channel, session: Session): void {
-    const groups = new Set<SharedGroup>();
-    const giveBack = (pending: PendingMessage): boolean => {
-      if (pending.sharedGroup === undefined || pending.qos === 2) return false;
-      const group = this.router.group(pending.sharedGroup);
-      if (!group) return false;
-      group.backlog.unshift(pending.message);
-      groups.add(group);
-      channel.complete(pending);
-      return true;
-    };
-    for (const [packetId, pending] of [...session.inflight].reverse()) {
-      if (giveBack(pending)) session.inflight.delete(packetId);
-    }
-    session.queue.removeWhere(giveBack);
-    for (const group of groups) this.drainGroup(group);
+  /** The node an offline session was adopted from, if this node adopted it. */
+  adoptedFrom(clientId: string): string | undefined {
+    return this.adopted.get(clientId);
   }
 
   // ---------------------------------------------------------------- accounting

@@ -348,7 +348,7 @@ export class Channel {
       if (!this.transmit(session.queue.peek()!, false)) break;
       session.queue.shift();
     }
-    if (session.queue.length === 0) this.broker.pumpSharedGroups(this);
+    if (session.queue.length === 0) this.broker.delivery.pumpSharedGroups(this);
   }
 
   /**

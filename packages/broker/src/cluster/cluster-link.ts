@@ -201,7 +201,7 @@ export class ClusterLink {
       localGroups?.delete(key);
       const target = this.pickNode(key, local);
       if (target === this.broker.nodeId && local) {
-        const wait = this.broker.dispatchShared(local, message);
+        const wait = this.broker.delivery.dispatchShared(local, message);
         if (wait) waits.push(wait);
       } else if (target !== undefined) {
         waits.push(this.forward(target, { message, sharedGroup: key }, acknowledged));
@@ -237,13 +237,13 @@ export class ClusterLink {
       const local = this.broker.router.group(sharedGroup);
       const target = this.pickNode(sharedGroup, local);
       if (target === this.broker.nodeId && local) {
-        const wait = this.broker.dispatchShared(local, message);
+        const wait = this.broker.delivery.dispatchShared(local, message);
         if (wait) waits.push(wait);
       } else if (target !== undefined) waits.push(this.forward(target, forwarded, true));
     } else {
       // Only the sessions adopted from the dead node still need it.
       const retry = { message, sharedGroup: undefined, adoptedFrom: forwarded.adoptedFrom ?? nodeId };
-      const local = this.broker.deliverForwarded(message, retry.adoptedFrom);
+      const local = this.broker.delivery.deliverForwarded(message, retry.adoptedFrom);
       if (local) waits.push(local);
       this.replica.matchNodes(message.topic, (next) => waits.push(this.forward(next, retry, true)));
     }
@@ -285,13 +285,13 @@ export class ClusterLink {
     const waits: Promise<unknown>[] = [];
     for (const { message, sharedGroup, adoptedFrom } of batch) {
       if (sharedGroup === undefined) {
-        const wait = this.broker.deliverForwarded(message, adoptedFrom);
+        const wait = this.broker.delivery.deliverForwarded(message, adoptedFrom);
         if (wait) waits.push(wait);
         continue;
       }
       const group = this.broker.router.group(sharedGroup);
       if (group) {
-        const wait = this.broker.dispatchShared(group, message);
+        const wait = this.broker.delivery.dispatchShared(group, message);
         if (wait) waits.push(wait);
       } else {
         // The group's members here left meanwhile: hand it to the group elsewhere.

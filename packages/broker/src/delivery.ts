@@ -1,0 +1,201 @@
+import type { QoS } from '@flockmq/protocol';
+import type { Broker } from './broker';
+import type { Channel } from './channel';
+import { isExpired } from './message';
+import type { Message } from './message';
+import type { DirectDelivery } from './router';
+import type { Session } from './session';
+import type { SharedGroup } from './shared-group';
+import type { PendingMessage } from './backends/session-store';
+
+/**
+ * Where a published message goes: this node's subscribers (each once, with the highest QoS of
+ * its matching subscriptions), its shared groups (one member each, G3), the other nodes that
+ * need it (once per node, G4), and the queues of offline persistent sessions (G1).
+ */
+export class Delivery {
+  constructor(private readonly broker: Broker) {}
+
+  /**
+   * Routes a message to every matching subscription. `done` is set when part of the work is
+   * asynchronous (retained store, offline queues); a QoS 1/2 publisher is acknowledged after it.
+   */
+  publish(message: Message): { matched: boolean; done: Promise<unknown> | undefined } {
+    this.broker.stats.messagesPublished++;
+    let waits: Promise<unknown>[] | undefined;
+    if (message.retain) {
+      // [MQTT-3.3.1-5] store (or, with an empty payload, clear [MQTT-3.3.1-6]) the retained message.
+      (waits ??= []).push(this.broker.retained.put(message));
+    }
+    let matched = false;
+    let localGroups: Map<string, SharedGroup> | undefined;
+    this.broker.router.match(
+      message,
+      (clientId, delivery) => {
+        matched = true;
+        const wait = this.deliverDirect(clientId, message, delivery);
+        if (wait) (waits ??= []).push(wait);
+      },
+      (group) => {
+        matched = true;
+        (localGroups ??= new Map()).set(group.key, group);
+      },
+    );
+    if (this.broker.cluster) {
+      const remote: Promise<unknown>[] = [];
+      // Groups with members elsewhere are picked among nodes there; the rest stay below.
+      if (this.broker.cluster.publish(message, localGroups, remote)) matched = true;
+      if (remote.length > 0) (waits ??= []).push(...remote);
+    }
+    if (localGroups) {
+      for (const group of localGroups.values()) {
+        const wait = this.dispatchShared(group, message);
+        if (wait) (waits ??= []).push(wait);
+      }
+    }
+    return { matched, done: waits && Promise.all(waits) };
+  }
+
+  /**
+   * A message forwarded by another node: delivered to this node's ordinary subscribers (shared
+   * groups were decided by the sender). With adoptedFrom, only to sessions adopted from that node.
+   */
+  deliverForwarded(message: Message, adoptedFrom: string | undefined): Promise<unknown> | undefined {
+    let waits: Promise<unknown>[] | undefined;
+    this.broker.router.match(
+      message,
+      (clientId, delivery) => {
+        if (adoptedFrom !== undefined && this.broker.adoptedFrom(clientId) !== adoptedFrom) return;
+        const wait = this.deliverDirect(clientId, message, delivery);
+        if (wait) (waits ??= []).push(wait);
+      },
+      () => undefined,
+    );
+    return waits && Promise.all(waits);
+  }
+
+  private deliverDirect(clientId: string, message: Message, delivery: DirectDelivery): Promise<unknown> | undefined {
+    const qos = (message.qos < delivery.qos ? message.qos : delivery.qos) as QoS;
+    return this.handTo(clientId, {
+      message,
+      qos,
+      // [MQTT-3.3.1-12] [MQTT-3.3.1-13] RETAIN is kept only with Retain As Published.
+      retain: delivery.retainAsPublished ? message.retain : false,
+      subscriptionIds: delivery.subscriptionIds,
+      seq: 0,
+      state: 'queued',
+      sharedGroup: undefined,
+    });
+  }
+
+  /**
+   * Gives a message to one session. QoS 1/2 for a durable session is appended to the store
+   * first (G1: the publisher is acknowledged after that); the returned promise says when.
+   */
+  private handTo(clientId: string, pending: PendingMessage): Promise<unknown> | undefined {
+    const channel = this.broker.channel(clientId);
+    const session = channel?.session;
+    if (channel && session && (pending.qos === 0 || !session.durable)) {
+      channel.deliver(pending);
+      return undefined;
+    }
+    if (!channel && pending.qos === 0) {
+      this.broker.dropped(pending, 'offline_qos0');
+      return undefined;
+    }
+    // Online durable sessions bound their queue in memory (where sent and queued are known).
+    const bound = channel ? Number.MAX_SAFE_INTEGER : this.broker.limits.maxQueuedMessages;
+    return this.broker.sessions.append(clientId, pending, bound, this.broker.limits.queueDropPolicy).then((outcome) => {
+      if (outcome.result === 'no-session') {
+        this.broker.log.warn({ clientId }, 'append_no_session');
+        return;
+      }
+      if (outcome.result !== 'queued') this.broker.stats.drop('queue_full');
+      if (outcome.result === 'dropped-new') return;
+      pending.seq = outcome.seq;
+      const live = this.broker.channel(clientId);
+      if (live && live === channel && live.session === session) live.deliver(pending);
+      else this.broker.stats.messagesQueued++;
+    });
+  }
+
+  /** Hands a message to one online member of a shared group with room, or keeps it in the group's backlog (G3). */
+  dispatchShared(group: SharedGroup, message: Message): Promise<unknown> | undefined {
+    const offered = this.offerShared(group, message);
+    if (offered !== false) return offered;
+    if (group.backlog.length >= this.broker.limits.maxQueuedMessages) {
+      this.broker.stats.drop('queue_full');
+      if (this.broker.limits.queueDropPolicy === 'drop-new') return undefined;
+      group.backlog.shift();
+    }
+    group.backlog.push(message);
+    return undefined;
+  }
+
+  /** False when no member can take the message now; else what handTo returned. */
+  private offerShared(group: SharedGroup, message: Message): Promise<unknown> | undefined | false {
+    const memberId = group.pick(
+      message.qos,
+      (clientId, qos) => this.broker.channel(clientId)?.canTakeNow(qos) ?? false,
+    );
+    if (memberId === undefined) return false;
+    const options = group.members.get(memberId)!;
+    return this.handTo(memberId, {
+      message,
+      qos: (message.qos < options.qos ? message.qos : options.qos) as QoS,
+      retain: options.retainAsPublished ? message.retain : false,
+      subscriptionIds: options.subscriptionId === undefined ? undefined : [options.subscriptionId],
+      seq: 0,
+      state: 'queued',
+      sharedGroup: group.key,
+    });
+  }
+
+  /** A member has room again: hand it (or other members) what waits in its groups' backlogs. */
+  pumpSharedGroups(channel: Channel): void {
+    const session = channel.session;
+    if (!session || session.sharedGroupKeys.size === 0) return;
+    for (const key of session.sharedGroupKeys) {
+      const group = this.broker.router.group(key);
+      if (group) this.drainGroup(group);
+    }
+  }
+
+  private drainGroup(group: SharedGroup): void {
+    const now = this.broker.clock.now();
+    while (group.backlog.length > 0) {
+      const message = group.backlog.peek()!;
+      if (isExpired(message, now)) {
+        group.backlog.shift();
+        this.broker.stats.messagesExpired++;
+        continue;
+      }
+      const offered = this.offerShared(group, message);
+      if (offered === false) return;
+      group.backlog.shift();
+      if (offered) this.broker.track(offered);
+    }
+  }
+
+  /**
+   * [G3] QoS 1 messages a departing member had not acknowledged go back to their group at once
+   * (and queued shared messages too); QoS 2 ones stay with the member (MQTT 5 §4.8.2).
+   */
+  returnSharedInflight(channel: Channel, session: Session): void {
+    const groups = new Set<SharedGroup>();
+    const giveBack = (pending: PendingMessage): boolean => {
+      if (pending.sharedGroup === undefined || pending.qos === 2) return false;
+      const group = this.broker.router.group(pending.sharedGroup);
+      if (!group) return false;
+      group.backlog.unshift(pending.message);
+      groups.add(group);
+      channel.complete(pending);
+      return true;
+    };
+    for (const [packetId, pending] of [...session.inflight].reverse()) {
+      if (giveBack(pending)) session.inflight.delete(packetId);
+    }
+    session.queue.removeWhere(giveBack);
+    for (const group of groups) this.drainGroup(group);
+  }
+}
