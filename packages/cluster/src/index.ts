@@ -1,0 +1,1 @@
+// Cluster mode: Redis backends and the NATS bus.
