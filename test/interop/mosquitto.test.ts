@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 describe.each(VERSIONS)('interop mosquitto (%s) -', (version) => {
-  test.each([0, 1, 2])('QoS %i round trip', async (qos) => {
+  test.each([0, 1, 2])('[MQTT-3.3.4-1] QoS %i round trip', async (qos) => {
     requireMosquittoClients();
     const t = topic(`q${qos}`);
     const sub = mosquittoSub(broker.port, version, t, { qos: 2, count: 1 });
@@ -41,7 +41,9 @@ describe.each(VERSIONS)('interop mosquitto (%s) -', (version) => {
     const pub = await mosquittoPub(broker.port, version, t, `hello q${qos}`, { qos });
     await sub.succeeded();
 
-    expect(mosquittoMessages(sub)).toEqual([expect.objectContaining({ topic: t, qos, retain: 0, payload: `hello q${qos}` })]);
+    expect(mosquittoMessages(sub)).toEqual([
+      expect.objectContaining({ topic: t, qos, retain: 0, payload: `hello q${qos}` }),
+    ]);
     if (qos > 0) {
       expect(pub.stdout).toContain(PUBLISHER_ACK[qos]);
       expect(sub.stdout).toContain(SUBSCRIBER_ACK[qos]);
@@ -49,7 +51,7 @@ describe.each(VERSIONS)('interop mosquitto (%s) -', (version) => {
     if (qos === 2) expect(sub.stdout).toContain('received PUBREL');
   });
 
-  test('delivery QoS is the lower of publish and subscription QoS', async () => {
+  test('[MQTT-3.8.4-8] delivery QoS is the lower of publish and subscription QoS', async () => {
     requireMosquittoClients();
     const t = topic('downgrade');
     const sub = mosquittoSub(broker.port, version, t, { qos: 1, count: 1 });
@@ -59,7 +61,7 @@ describe.each(VERSIONS)('interop mosquitto (%s) -', (version) => {
     expect(mosquittoMessages(sub)).toEqual([expect.objectContaining({ topic: t, qos: 1, payload: 'downgraded' })]);
   });
 
-  test('SUBACK grants the requested QoS', async () => {
+  test('[MQTT-3.8.4-7] SUBACK grants the requested QoS', async () => {
     requireMosquittoClients();
     const t = topic('granted');
     const sub = mosquittoSub(broker.port, version, t, { qos: 2, count: 1 });
@@ -70,17 +72,19 @@ describe.each(VERSIONS)('interop mosquitto (%s) -', (version) => {
     await sub.succeeded();
   });
 
-  test('a retained message reaches a later subscriber with RETAIN set', async () => {
+  test('[MQTT-3.3.1-5] [MQTT-3.3.1-9] [MQTT-3.3.1-8 (3.1.1)] a retained message reaches a later subscriber with RETAIN set', async () => {
     requireMosquittoClients();
     const t = topic('retained');
     await mosquittoPub(broker.port, version, t, 'last known value', { qos: 1, retain: true });
     const sub = mosquittoSub(broker.port, version, t, { qos: 1, count: 1 });
     await sub.succeeded();
-    expect(mosquittoMessages(sub)).toEqual([expect.objectContaining({ topic: t, qos: 1, retain: 1, payload: 'last known value' })]);
+    expect(mosquittoMessages(sub)).toEqual([
+      expect.objectContaining({ topic: t, qos: 1, retain: 1, payload: 'last known value' }),
+    ]);
     await mosquittoPub(broker.port, version, t, null, { qos: 1, retain: true });
   });
 
-  test('a retained message goes out live without RETAIN to existing subscribers', async () => {
+  test('[MQTT-3.3.1-12] [MQTT-3.3.1-9 (3.1.1)] a retained message goes out live without RETAIN to existing subscribers', async () => {
     requireMosquittoClients();
     const t = topic('retained-live');
     const sub = mosquittoSub(broker.port, version, t, { qos: 1, count: 1 });
@@ -91,7 +95,7 @@ describe.each(VERSIONS)('interop mosquitto (%s) -', (version) => {
     await mosquittoPub(broker.port, version, t, null, { qos: 1, retain: true });
   });
 
-  test('an empty retained publish clears the retained message', async () => {
+  test('[MQTT-3.3.1-6] [MQTT-3.3.1-7] [MQTT-3.3.1-10 (3.1.1)] [MQTT-3.3.1-11 (3.1.1)] an empty retained publish clears the retained message', async () => {
     requireMosquittoClients();
     const base = topic('clear');
     await mosquittoPub(broker.port, version, `${base}/kept`, 'kept', { qos: 1, retain: true });
@@ -103,7 +107,9 @@ describe.each(VERSIONS)('interop mosquitto (%s) -', (version) => {
     await subscribed(sub);
     await mosquittoPub(broker.port, version, `${base}/marker`, 'end', { qos: 1 });
     await sub.succeeded();
-    expect(mosquittoMessages(sub)).toEqual([expect.objectContaining({ topic: `${base}/kept`, retain: 1, payload: 'kept' })]);
+    expect(mosquittoMessages(sub)).toEqual([
+      expect.objectContaining({ topic: `${base}/kept`, retain: 1, payload: 'kept' }),
+    ]);
     await mosquittoPub(broker.port, version, `${base}/kept`, null, { qos: 1, retain: true });
   });
 });

@@ -40,7 +40,9 @@ describe.each(['311', '5'] as PahoVersion[])('interop paho (MQTT %s) -', (versio
     const result = await runPaho('qos', version, p);
     expect(result.granted).toEqual([2]);
     const received = [...result.received].sort((a, b) => a.topic.localeCompare(b.topic));
-    expect(received).toEqual([0, 1, 2].map((qos) => ({ topic: `${p}/rt/q${qos}`, payload: `paho-q${qos}`, qos, retain: false })));
+    expect(received).toEqual(
+      [0, 1, 2].map((qos) => ({ topic: `${p}/rt/q${qos}`, payload: `paho-q${qos}`, qos, retain: false })),
+    );
   });
 
   test('a retained message reaches a later subscriber with RETAIN set', async () => {

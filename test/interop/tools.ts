@@ -30,7 +30,9 @@ function onPath(binary: string): boolean {
 /** Fails the test (never skips it) when a client binary is missing, naming the package to install. */
 export function requireBinary(binary: string, debianPackage: string): void {
   if (!onPath(binary)) {
-    throw new Error(`${binary} is not installed: interop tests need it. Install the Debian package: apt-get install -y ${debianPackage}`);
+    throw new Error(
+      `${binary} is not installed: interop tests need it. Install the Debian package: apt-get install -y ${debianPackage}`,
+    );
   }
 }
 
@@ -48,11 +50,15 @@ export function requirePaho(): void {
   try {
     accessSync(PYTHON, constants.X_OK);
   } catch {
-    throw new Error(`${PYTHON} is missing: the paho interop tests need Debian's Python. Install: apt-get install -y python3 python3-paho-mqtt`);
+    throw new Error(
+      `${PYTHON} is missing: the paho interop tests need Debian's Python. Install: apt-get install -y python3 python3-paho-mqtt`,
+    );
   }
   const probe = spawnSync(PYTHON, ['-c', 'import paho.mqtt.client'], { encoding: 'utf8', timeout: PROCESS_TIMEOUT_MS });
   if (probe.status !== 0) {
-    throw new Error(`paho-mqtt is not importable by ${PYTHON} (${probe.stderr.trim()}). Install the Debian package: apt-get install -y python3-paho-mqtt`);
+    throw new Error(
+      `paho-mqtt is not importable by ${PYTHON} (${probe.stderr.trim()}). Install the Debian package: apt-get install -y python3-paho-mqtt`,
+    );
   }
   pahoChecked = true;
 }
@@ -143,7 +149,10 @@ export class Proc {
   async finished(timeoutMs = PROCESS_TIMEOUT_MS): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new WaitTimeoutError(`${this.command} to exit\n${this.transcript}`, timeoutMs)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new WaitTimeoutError(`${this.command} to exit\n${this.transcript}`, timeoutMs)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([this.exited, timeout]);
@@ -204,19 +213,32 @@ const MESSAGE_PREFIX = 'MSG ';
  * mosquitto_sub that exits after `count` messages (-C) or `timeoutS` seconds (-W), run line-buffered
  * with -d so the test sees "received SUBACK" before it publishes.
  */
-export function mosquittoSub(port: number, version: MqttVersion, topic: string, options: { qos: number; count: number; timeoutS?: number; extra?: string[] }): Proc {
+export function mosquittoSub(
+  port: number,
+  version: MqttVersion,
+  topic: string,
+  options: { qos: number; count: number; timeoutS?: number; extra?: string[] },
+): Proc {
   const args = [
     '-oL',
     'mosquitto_sub',
     '-d',
-    '-h', '127.0.0.1',
-    '-p', String(port),
-    '-V', version,
-    '-t', topic,
-    '-q', String(options.qos),
-    '-C', String(options.count),
-    '-W', String(options.timeoutS ?? 10),
-    '-F', `${MESSAGE_PREFIX}%j`,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-V',
+    version,
+    '-t',
+    topic,
+    '-q',
+    String(options.qos),
+    '-C',
+    String(options.count),
+    '-W',
+    String(options.timeoutS ?? 10),
+    '-F',
+    `${MESSAGE_PREFIX}%j`,
     ...(options.extra ?? []),
   ];
   return start('stdbuf', args);
@@ -227,11 +249,19 @@ export async function subscribed(sub: Proc): Promise<void> {
 }
 
 export function mosquittoMessages(sub: Proc): MosquittoMessage[] {
-  return sub.lines.filter((line) => line.startsWith(MESSAGE_PREFIX)).map((line) => JSON.parse(line.slice(MESSAGE_PREFIX.length)) as MosquittoMessage);
+  return sub.lines
+    .filter((line) => line.startsWith(MESSAGE_PREFIX))
+    .map((line) => JSON.parse(line.slice(MESSAGE_PREFIX.length)) as MosquittoMessage);
 }
 
 /** mosquitto_pub with -d, so its transcript shows the acknowledgement flow. Resolves with the process once it exited 0. */
-export async function mosquittoPub(port: number, version: MqttVersion, topic: string, message: string | null, options: { qos: number; retain?: boolean }): Promise<Proc> {
+export async function mosquittoPub(
+  port: number,
+  version: MqttVersion,
+  topic: string,
+  message: string | null,
+  options: { qos: number; retain?: boolean },
+): Promise<Proc> {
   const args = ['-d', '-h', '127.0.0.1', '-p', String(port), '-V', version, '-t', topic, '-q', String(options.qos)];
   if (message === null) args.push('-n');
   else args.push('-m', message);
@@ -258,5 +288,7 @@ export function paho(mode: 'qos' | 'retained' | 'sub', port: number, version: Pa
 
 /** Parses the JSON lines of the paho script. */
 export function pahoEvents(proc: Proc): ({ event: string } & Record<string, unknown>)[] {
-  return proc.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { event: string } & Record<string, unknown>);
+  return proc.lines
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { event: string } & Record<string, unknown>);
 }

@@ -10,7 +10,9 @@ const level = fc.constantFrom<ProtocolVersion>(3, 4, 5);
 const qos = fc.constantFrom<QoS>(0, 1, 2);
 const packetId = fc.integer({ min: 1, max: 65535 });
 const word = fc.constantFrom('a', 'b', 'fuzz', 'x', 'sensor', '+', '#', '', '$SYS', 'é', 'long-level-name');
-const topicName = fc.array(fc.constantFrom('a', 'b', 'fuzz', 'x', 'sensor', '', 'é'), { minLength: 1, maxLength: 4 }).map((levels) => `fuzz/${levels.join('/')}`);
+const topicName = fc
+  .array(fc.constantFrom('a', 'b', 'fuzz', 'x', 'sensor', '', 'é'), { minLength: 1, maxLength: 4 })
+  .map((levels) => `fuzz/${levels.join('/')}`);
 const topicFilter = fc.array(word, { minLength: 1, maxLength: 4 }).map((levels) => `fuzz/${levels.join('/')}`);
 const payload = fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes));
 
@@ -50,12 +52,19 @@ const subscription = fc.record({
 
 /** Packets a client may send after CONNECT (some valid in any state, some out of order on purpose). */
 const afterConnect: fc.Arbitrary<Packet> = fc.oneof(
-  fc.record({ topic: topicName, payload, qos, retain: fc.boolean(), dup: fc.boolean(), packetId }).map(
-    ({ topic, payload: body, qos: q, retain, dup, packetId: id }): Packet =>
-      q === 0 ? { type: 'publish', topic, payload: body, qos: 0, retain, dup: false } : { type: 'publish', topic, payload: body, qos: q, retain, dup, packetId: id },
-  ),
-  fc.record({ packetId, subscriptions: fc.array(subscription, { minLength: 1, maxLength: 3 }) }).map((p): Packet => ({ type: 'subscribe', ...p })),
-  fc.record({ packetId, topicFilters: fc.array(topicFilter, { minLength: 1, maxLength: 3 }) }).map((p): Packet => ({ type: 'unsubscribe', ...p })),
+  fc
+    .record({ topic: topicName, payload, qos, retain: fc.boolean(), dup: fc.boolean(), packetId })
+    .map(({ topic, payload: body, qos: q, retain, dup, packetId: id }): Packet =>
+      q === 0
+        ? { type: 'publish', topic, payload: body, qos: 0, retain, dup: false }
+        : { type: 'publish', topic, payload: body, qos: q, retain, dup, packetId: id },
+    ),
+  fc
+    .record({ packetId, subscriptions: fc.array(subscription, { minLength: 1, maxLength: 3 }) })
+    .map((p): Packet => ({ type: 'subscribe', ...p })),
+  fc
+    .record({ packetId, topicFilters: fc.array(topicFilter, { minLength: 1, maxLength: 3 }) })
+    .map((p): Packet => ({ type: 'unsubscribe', ...p })),
   packetId.map((id): Packet => ({ type: 'puback', packetId: id })),
   packetId.map((id): Packet => ({ type: 'pubrec', packetId: id })),
   packetId.map((id): Packet => ({ type: 'pubrel', packetId: id })),
@@ -83,7 +92,11 @@ type Mutation =
 const at = fc.nat();
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at, bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('set' as const), at, value: fc.constantFrom(0x00, 0x7f, 0x80, 0xff, 0x10, 0x30, 0x82, 0xe0, 0xf0) }),
+  fc.record({
+    kind: fc.constant('set' as const),
+    at,
+    value: fc.constantFrom(0x00, 0x7f, 0x80, 0xff, 0x10, 0x30, 0x82, 0xe0, 0xf0),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at, length: fc.integer({ min: 1, max: 8 }) }),
   fc.record({ kind: fc.constant('insert' as const), at, bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at }),
@@ -127,7 +140,9 @@ export const randomStream: fc.Arbitrary<Uint8Array> = fc.oneof(
 
 /** A valid CONNECT, then random bytes: the decoder's post-CONNECT paths. */
 export const connectThenRandom: fc.Arbitrary<Uint8Array> = level.chain((version) =>
-  fc.tuple(connect(version), fc.uint8Array({ minLength: 1, maxLength: 256 })).map(([first, rest]) => new Uint8Array(Buffer.concat([encodePacket(first, version), rest]))),
+  fc
+    .tuple(connect(version), fc.uint8Array({ minLength: 1, maxLength: 256 }))
+    .map(([first, rest]) => new Uint8Array(Buffer.concat([encodePacket(first, version), rest]))),
 );
 
 /** How a fuzz connection is split into writes and how it ends. */
@@ -137,7 +152,9 @@ export const delivery = fc.record({
 });
 
 /** A batch: several streams sent at once over separate connections. */
-export const batchOf = (stream: fc.Arbitrary<Uint8Array>): fc.Arbitrary<{ bytes: Uint8Array; cuts: number[]; finish: 'end' | 'destroy' }[]> =>
+export const batchOf = (
+  stream: fc.Arbitrary<Uint8Array>,
+): fc.Arbitrary<{ bytes: Uint8Array; cuts: number[]; finish: 'end' | 'destroy' }[]> =>
   fc.array(
     fc.tuple(stream, delivery).map(([bytes, d]) => ({ bytes, ...d })),
     { minLength: 1, maxLength: 6 },

@@ -27,7 +27,9 @@ async function idleConnection(): Promise<RawClient> {
   const before = broker.server.broker.connectionCount;
   const client = await RawClient.open(broker.port, 5);
   raws.push(client);
-  await waitFor(() => broker.server.broker.connectionCount === before + 1, { what: 'the node to accept the connection' });
+  await waitFor(() => broker.server.broker.connectionCount === before + 1, {
+    what: 'the node to accept the connection',
+  });
   return client;
 }
 
@@ -40,7 +42,10 @@ test('robustness - a connection that sends nothing is closed after the connect t
 
 test('robustness - a connection that sends half a CONNECT is closed after the connect timeout', async () => {
   const half = await idleConnection();
-  const bytes = encodePacket({ type: 'connect', protocolName: 'MQTT', protocolVersion: 5, clean: true, keepAlive: 0, clientId: 'half' }, 5);
+  const bytes = encodePacket(
+    { type: 'connect', protocolName: 'MQTT', protocolVersion: 5, clean: true, keepAlive: 0, clientId: 'half' },
+    5,
+  );
   half.sendBytes(bytes.subarray(0, bytes.length - 3));
   clock.advance(TIMEOUT_MS);
   await half.closed();
@@ -52,7 +57,14 @@ test('robustness - the connect timeout does not fire early, and not at all once 
   const client = await idleConnection();
   const idle = await idleConnection();
   clock.advance(TIMEOUT_MS - 1);
-  client.send({ type: 'connect', protocolName: 'MQTT', protocolVersion: 5, clean: true, keepAlive: 0, clientId: 'just-in-time' });
+  client.send({
+    type: 'connect',
+    protocolName: 'MQTT',
+    protocolVersion: 5,
+    clean: true,
+    keepAlive: 0,
+    clientId: 'just-in-time',
+  });
   const connack = await client.next('connack');
   expect(connack.reasonCode).toBe(0);
   clock.advance(TIMEOUT_MS);

@@ -17,7 +17,11 @@ let baseline: number;
 
 const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 /** No shrinking: after a failure the node's state is suspect, so re-running smaller inputs on it proves nothing. */
-const runs = (numRuns: number): fc.Parameters<unknown> => ({ numRuns, endOnFailure: true, ...(seed !== undefined && { seed }) });
+const runs = (numRuns: number): fc.Parameters<unknown> => ({
+  numRuns,
+  endOnFailure: true,
+  ...(seed !== undefined && { seed }),
+});
 
 beforeAll(async () => {
   broker = await startTestBroker();
@@ -69,9 +73,12 @@ test.each([
   ['SUBSCRIBE', [0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00]],
   ['DISCONNECT', [0xe0, 0x00]],
   ['reserved type 0', [0x00, 0x00]],
-])('robustness - a connection whose first packet is %s is closed by the broker', async (_name, first) => {
-  // [MQTT-3.1.0-1] The client keeps its side open: only the broker can end this connection.
-  await sendAndAwaitClose(broker.port, new Uint8Array(first));
-  await connectionsBackTo(broker, baseline);
-  await healthy.roundTrip();
-});
+])(
+  'robustness - [MQTT-3.1.0-1] a connection whose first packet is %s is closed by the broker',
+  async (_name, first) => {
+    // [MQTT-3.1.0-1] The client keeps its side open: only the broker can end this connection.
+    await sendAndAwaitClose(broker.port, new Uint8Array(first));
+    await connectionsBackTo(broker, baseline);
+    await healthy.roundTrip();
+  },
+);

@@ -35,13 +35,20 @@ export interface StreamOutcome {
  * waits until the broker has closed its side too (a node that leaves such a connection open leaks
  * it); 'destroy' resets the connection at once.
  */
-export async function sendStream(port: number, chunks: Uint8Array[], finish: Finish, timeoutMs = 5000): Promise<StreamOutcome> {
+export async function sendStream(
+  port: number,
+  chunks: Uint8Array[],
+  finish: Finish,
+  timeoutMs = 5000,
+): Promise<StreamOutcome> {
   const socket = await openSocket(port);
   let closed = false;
-  const closedPromise = new Promise<void>((resolve) => socket.once('close', () => {
-    closed = true;
-    resolve();
-  }));
+  const closedPromise = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      closed = true;
+      resolve();
+    }),
+  );
   socket.on('error', () => undefined); // ECONNRESET / EPIPE once the broker hung up
   socket.resume(); // read and drop the answers so the broker is never blocked on us
   for (const chunk of chunks) {
@@ -105,7 +112,12 @@ export class HealthyClient {
 
   static async start(broker: TestBroker, name = 'healthy'): Promise<HealthyClient> {
     const clientId = `${name}-${Math.random().toString(36).slice(2, 10)}`;
-    const client = await mqtt.connectAsync(broker.url, { clientId, protocolVersion: 5, reconnectPeriod: 0, keepalive: 0 });
+    const client = await mqtt.connectAsync(broker.url, {
+      clientId,
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      keepalive: 0,
+    });
     const topic = `health/${clientId}`;
     await client.subscribeAsync(topic, { qos: 1 });
     return new HealthyClient(client, topic);
@@ -131,7 +143,9 @@ export async function connectionsBackTo(broker: TestBroker, baseline: number): P
     await waitFor(() => broker.server.broker.connectionCount === baseline, { timeoutMs: 5000 });
   } catch (error) {
     if (error instanceof WaitTimeoutError) {
-      throw new Error(`connection count stayed at ${broker.server.broker.connectionCount}, baseline ${baseline}: connections leaked`);
+      throw new Error(
+        `connection count stayed at ${broker.server.broker.connectionCount}, baseline ${baseline}: connections leaked`,
+      );
     }
     throw error;
   }
@@ -144,7 +158,13 @@ export async function connectionsBackTo(broker: TestBroker, baseline: number): P
 export class StuckSubscriber {
   private constructor(readonly socket: Socket) {}
 
-  static async start(port: number, clientId: string, filter: string, qos: QoS, protocolVersion: ProtocolVersion = 5): Promise<StuckSubscriber> {
+  static async start(
+    port: number,
+    clientId: string,
+    filter: string,
+    qos: QoS,
+    protocolVersion: ProtocolVersion = 5,
+  ): Promise<StuckSubscriber> {
     const socket = await openSocket(port);
     socket.on('error', () => undefined);
     const decoder = new PacketDecoder({ protocolVersion });
@@ -170,9 +190,14 @@ export class StuckSubscriber {
     send({ type: 'connect', protocolName: 'MQTT', protocolVersion, clean: true, keepAlive: 0, clientId });
     const connack = await next('connack');
     if (connack.type !== 'connack' || connack.reasonCode !== 0) throw new Error('stuck subscriber: CONNACK refused');
-    send({ type: 'subscribe', packetId: 1, subscriptions: [{ topicFilter: filter, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
+    send({
+      type: 'subscribe',
+      packetId: 1,
+      subscriptions: [{ topicFilter: filter, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 }],
+    });
     const suback = await next('suback');
-    if (suback.type !== 'suback' || suback.reasonCodes[0] !== qos) throw new Error(`stuck subscriber: SUBACK ${JSON.stringify(suback)}`);
+    if (suback.type !== 'suback' || suback.reasonCodes[0] !== qos)
+      throw new Error(`stuck subscriber: SUBACK ${JSON.stringify(suback)}`);
     socket.removeAllListeners('data');
     socket.pause();
     return new StuckSubscriber(socket);

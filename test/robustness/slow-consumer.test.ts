@@ -60,7 +60,9 @@ async function flood(
       burst.push(pub.publishAsync(topic, payload, { qos: 1 }));
     }
     await Promise.all(burst);
-    await waitFor(() => got.length >= sent.length - opts.lag, { what: `the normal subscriber to keep up (${got.length}/${sent.length})` });
+    await waitFor(() => got.length >= sent.length - opts.lag, {
+      what: `the normal subscriber to keep up (${got.length}/${sent.length})`,
+    });
   }
   return sent;
 }
@@ -82,7 +84,11 @@ test('robustness - a subscriber that never reads does not stall QoS 0 fan-out; i
     enough: () => dropped(b, 'congested') > before,
   });
 
-  await waitFor(() => got.length >= sent.length, { timeoutMs: 15_000, what: `all ${sent.length} messages at the normal subscriber (got ${got.length})` });
+  await waitFor(() => got.length >= sent.length, {
+    timeoutMs: 15_000,
+    what: `all ${sent.length} messages at the normal subscriber (got ${got.length})`,
+  });
+  // [MQTT-4.6.0-5] [MQTT-4.6.0-6] [MQTT-4.6.0-6 (3.1.1)] One publisher, one topic, QoS 1: everything, in publish order.
   expect(got).toEqual(sent);
   expect(dropped(b, 'congested')).toBeGreaterThan(before);
   // Bounded: what the broker holds for the stuck client stays near its outbound high-water mark (1 MiB).
@@ -110,7 +116,10 @@ test('robustness - a subscriber that never acknowledges QoS 1 does not stall oth
     enough: () => true,
   });
 
-  await waitFor(() => got.length >= sent.length, { timeoutMs: 15_000, what: `all ${sent.length} messages at the normal subscriber (got ${got.length})` });
+  await waitFor(() => got.length >= sent.length, {
+    timeoutMs: 15_000,
+    what: `all ${sent.length} messages at the normal subscriber (got ${got.length})`,
+  });
   expect(got).toEqual(sent);
   // The stuck session holds a full window and a full queue; everything past that was dropped.
   const session = b.server.broker.channel('stuck-qos1')?.session;
