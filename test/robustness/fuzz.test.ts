@@ -4,7 +4,8 @@
  * QoS 1 round trip on the connection it has had all along) and its connection count must return
  * to the baseline (nothing leaked). Bounded: a few hundred connections per property.
  *
- * Set FUZZ_SEED to replay a failure; fast-check prints the seed and the failing batch.
+ * Set FUZZ_SEED to replay a failure (fast-check prints the seed and the failing batch), FUZZ_SCALE=10
+ * for ten times as many runs.
  */
 import fc from 'fast-check';
 import { startTestBroker, type TestBroker } from '@flockmq/testkit';
@@ -15,10 +16,12 @@ let broker: TestBroker;
 let healthy: HealthyClient;
 let baseline: number;
 
+/** FUZZ_SCALE multiplies the number of runs, for a longer hunt by hand. */
+const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE ?? 1));
 const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 /** No shrinking: after a failure the node's state is suspect, so re-running smaller inputs on it proves nothing. */
 const runs = (numRuns: number): fc.Parameters<unknown> => ({
-  numRuns,
+  numRuns: numRuns * SCALE,
   endOnFailure: true,
   ...(seed !== undefined && { seed }),
 });
