@@ -136,11 +136,11 @@ function tokenize(src) {
         let j = i + 1;
         let inClass = false;
         while (j < n && src[j] !== '\n') {
-          if (src[j] === '\\') j += 2;
-          else if (src[j] === '[') ((inClass = true), j++);
-          else if (src[j] === ']') ((inClass = false), j++);
-          else if (src[j] === '/' && !inClass) break;
-          else j++;
+          const ch = src[j];
+          if (ch === '/' && !inClass) break;
+          if (ch === '[') inClass = true;
+          else if (ch === ']') inClass = false;
+          j += ch === '\\' ? 2 : 1;
         }
         j++;
         while (j < n && /[a-z]/.test(src[j])) j++;
