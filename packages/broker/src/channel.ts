@@ -111,16 +111,29 @@ export class Channel {
     this.lastReceivedAt = this.broker.clock.now();
     const error = this.decoder.push(chunk, (packet) => this.onPacket(packet));
     if (error) this.onViolation(error);
+    this.updateReading();
+  }
+
+  /**
+   * Reads from the client only while it keeps up (G7): not while packets wait to be handled,
+   * nor while its answers pile up unread, so what the node holds for one client stays bounded.
+   */
+  private updateReading(): void {
+    if (this.state === 'closed') return;
+    if (!this.paused && (this.inbox.length >= INBOX_HIGH_WATER || this.congested)) {
+      this.paused = true;
+      this.transport.pause();
+    } else if (this.paused && this.inbox.length === 0 && !this.congested) {
+      this.paused = false;
+      this.transport.resume();
+    }
   }
 
   private onPacket(packet: Packet): void {
     if (this.state === 'closed' || this.state === 'closing') return;
     if (this.busy || this.inbox.length > 0) {
       this.inbox.push(packet);
-      if (!this.paused && this.inbox.length >= INBOX_HIGH_WATER) {
-        this.paused = true;
-        this.transport.pause();
-      }
+      if (this.inbox.length >= INBOX_HIGH_WATER) this.updateReading();
       return;
     }
     this.run(packet);
@@ -154,10 +167,7 @@ export class Channel {
     while (!this.busy && this.inbox.length > 0 && this.state !== 'closed' && this.state !== 'closing') {
       this.run(this.inbox.shift()!);
     }
-    if (this.paused && this.inbox.length === 0 && this.state !== 'closed') {
-      this.paused = false;
-      this.transport.resume();
-    }
+    this.updateReading();
   }
 
   private dispatch(packet: Packet): void | Promise<void> {
@@ -480,6 +490,7 @@ export class Channel {
 
   private onDrain(): void {
     this.pump();
+    this.updateReading();
   }
 
   // ---------------------------------------------------------------- keep alive
@@ -487,7 +498,7 @@ export class Channel {
   startKeepAlive(seconds: number): void {
     this.keepAlive = seconds;
     if (seconds === 0) return;
-    const limit = seconds * 1500; // [MQTT-3.1.2-24] one and a half times the keep alive
+    const limit = seconds * 1500; // [MQTT-3.1.2-22] one and a half times the keep alive
     const check = (): void => {
       if (this.state === 'closed') return;
       const idle = this.broker.clock.now() - this.lastReceivedAt;

@@ -226,7 +226,7 @@ describe('codec - SUBSCRIBE and UNSUBSCRIBE', () => {
   );
 
   test.each([3, 4, 5] as const)(
-    'codec - [MQTT-3.10.3-2] UNSUBSCRIBE with no topic filter is a protocol error (level %d)',
+    'codec - [MQTT-3.10.3-2 (3.1.1)] [MQTT-3.10.2-2] UNSUBSCRIBE with no topic filter is a protocol error (level %d)',
     (level) => {
       expect(codes(decodeError(pkt(0xa2, u16(1), level === 5 ? props() : []), level))).toEqual(PROTOCOL_ERROR);
     },
@@ -287,13 +287,13 @@ describe('codec - CONNECT', () => {
   });
 
   test.each([3, 4] as const)(
-    'codec - [MQTT-3.1.2-22] password flag without user name flag is a protocol error at level %d',
+    'codec - [MQTT-3.1.2-22 (3.1.1)] password flag without user name flag is a protocol error at level %d',
     (level) => {
       expect(codes(decodeError(connect(level, 0x42, bin('pw'))))).toEqual(PROTOCOL_ERROR);
     },
   );
 
-  test('codec - [MQTT-3.1.2-22] does not apply to 5.0: a password without a user name decodes', () => {
+  test('codec - [MQTT-3.1.2-22 (3.1.1)] does not apply to 5.0: a password without a user name decodes', () => {
     expect(decodeOne(connect(5, 0x42, bin('pw')))).toMatchObject({ username: undefined, password: Buffer.from('pw') });
   });
 

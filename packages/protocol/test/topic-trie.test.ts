@@ -169,7 +169,7 @@ test('topic - trie: # at the root matches every topic not starting with $', () =
   expect(matched(trie, '$SYS/uptime')).toEqual([]);
 });
 
-test('topic - [MQTT-4.7.1-3] trie: + matches one level, which may be empty', () => {
+test('topic - [MQTT-4.7.1-2] [MQTT-4.7.1-3 (3.1.1)] trie: + matches one level, which may be empty', () => {
   const trie = trieOf(['+', 'a/+', '+/+', 'a/+/b']);
   expect(matched(trie, 'a')).toEqual(['+']);
   expect(matched(trie, 'a/')).toEqual(['+/+', 'a/+']);

@@ -92,7 +92,7 @@ test('topic - [MQTT-4.7.1-2] # must be the last level and alone in its level', (
   }
 });
 
-test('topic - [MQTT-4.7.1-3] + must be alone in its level', () => {
+test('topic - [MQTT-4.7.1-2] [MQTT-4.7.1-3 (3.1.1)] + must be alone in its level', () => {
   for (const filter of ['sport+', '+sport', 'sport/+tennis', 'a/++', 'a/+b/c', '+#']) {
     expect(topicFilterError(filter)).toBeDefined();
   }
@@ -212,7 +212,7 @@ test('topic - # on its own matches every topic not starting with $', () => {
   for (const topic of ['a', '/', 'a/b/c', '//', ' ', 'a/$SYS']) expectMatch('#', topic, true);
 });
 
-test('topic - [MQTT-4.7.1-3] + matches exactly one level', () => {
+test('topic - [MQTT-4.7.1-2] [MQTT-4.7.1-3 (3.1.1)] + matches exactly one level', () => {
   expectMatch('sport/tennis/+', 'sport/tennis/player1', true);
   expectMatch('sport/tennis/+', 'sport/tennis/player2', true);
   expectMatch('sport/tennis/+', 'sport/tennis/player1/ranking', false);
