@@ -1,1 +1,2 @@
 // Cluster mode: Redis backends and the NATS bus.
+export * from './redis';
