@@ -14,8 +14,7 @@ const text = fc.oneof(
 );
 const buffer = fc.uint8Array({ maxLength: 600 }).map((bytes) => Buffer.from(bytes));
 const time = fc.oneof(fc.nat(), fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }), fc.double());
-const optional = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> =>
-  fc.option(arb, { nil: undefined, freq: 2 });
+const optional = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined, freq: 2 });
 
 const properties: fc.Arbitrary<Properties> = fc.record(
   {

@@ -1,0 +1,571 @@
+/**
+ * The ClusterBus over NATS: forwarded publishes, route deltas, control requests and heartbeats
+ * on the versioned subjects of subjects.ts, in the binary frames of frame.ts.
+ *
+ * - forward(): batched per target node per turn of the event loop (one NATS message per batch
+ *   per node, split only when a batch would exceed the server's max_payload). A batch with an
+ *   acknowledged message goes as a request, answered once the receiver's forward handler settled;
+ *   other batches are plain publishes.
+ * - Heartbeats on one subject; a node silent for deadAfterMs is down; a goodbye on close() makes
+ *   peers notice at once; a new incarnation of a node id means it restarted (down, then up).
+ * - The client reconnects forever; subscriptions come back by themselves after a NATS restart.
+ */
+import { randomInt } from 'node:crypto';
+import { connect, ErrorCode, Events } from 'nats';
+import type { ConnectionOptions, Msg, NatsConnection, Subscription } from 'nats';
+import { FlockError } from '@flockmq/protocol';
+import { silentLogger, systemClock } from '@flockmq/broker';
+import type {
+  Clock,
+  ClusterBus,
+  ClusterBusHandlers,
+  ControlReply,
+  ControlRequest,
+  ForwardedMessage,
+  Logger,
+  RouteDelta,
+  TimerHandle,
+} from '@flockmq/broker';
+import { decodeFrame, encodeFrame, peekFrameKind, WIRE_VERSION } from '../frame';
+import type { Frame, FrameKind } from '../frame';
+import { forwardedSizeBound } from '../frame-forward';
+import { FrameStats } from '../frame-stats';
+import { PeerLiveness } from './peer-liveness';
+import type { LivenessEvent } from './peer-liveness';
+import { controlSubject, escapeToken, forwardSubject, HEARTBEAT_SUBJECT, ROUTES_SUBJECT } from './subjects';
+
+export interface NatsClusterBusOptions {
+  nodeId: string;
+  /** NATS server URL(s), e.g. `nats://nats:4222`. */
+  servers: string | string[];
+  /** How often this node says it is alive (default 1000 ms). */
+  heartbeatMs?: number;
+  /** A node not heard from for this long is down (default 3 × heartbeatMs). */
+  deadAfterMs?: number;
+  /** How long an acknowledged forward waits for the receiver's answer (default 5000 ms). */
+  forwardTimeoutMs?: number;
+  /** Pause between reconnection attempts to NATS (default 500 ms, plus jitter). */
+  reconnectWaitMs?: number;
+  /** Drives heartbeats and liveness (network timeouts use real time). */
+  clock?: Clock;
+  logger?: Logger;
+  /** Identifies this life of the node id in heartbeats (default: random). */
+  incarnation?: number;
+  /** More NATS client options (credentials, TLS, name…); reconnection settings are the bus's own. */
+  connection?: Omit<ConnectionOptions, 'servers' | 'reconnect' | 'maxReconnectAttempts' | 'waitOnFirstConnect'>;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+interface Outbox {
+  batch: ForwardedMessage[];
+  /** Aligned with batch: the waiter of each acknowledged message. */
+  waiters: Array<Waiter | undefined>;
+}
+
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+const CLOSE_DRAIN_MS = 2000;
+
+export class NatsClusterBus implements ClusterBus {
+  readonly nodeId: string;
+  /** Frames and bytes sent and received per kind (exposed as metrics). */
+  readonly stats = new FrameStats();
+  readonly incarnation: number;
+  private readonly servers: string[];
+  private readonly heartbeatMs: number;
+  private readonly forwardTimeoutMs: number;
+  private readonly reconnectWaitMs: number;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly connectionOptions: NatsClusterBusOptions['connection'];
+  private readonly liveness: PeerLiveness;
+  private readonly subjects = new Map<string, string>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly duplicates = new Set<number>();
+  private nc: NatsConnection | undefined;
+  private handlers: ClusterBusHandlers | undefined;
+  private subscriptions: Subscription[] = [];
+  private outboxes = new Map<string, Outbox>();
+  private flushHandle: NodeJS.Immediate | undefined;
+  private timer: TimerHandle | undefined;
+  private isConnected = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: NatsClusterBusOptions) {
+    escapeToken(options.nodeId); // refuses an empty node id up front
+    this.nodeId = options.nodeId;
+    this.servers = Array.isArray(options.servers) ? options.servers : [options.servers];
+    this.heartbeatMs = options.heartbeatMs ?? 1000;
+    this.forwardTimeoutMs = options.forwardTimeoutMs ?? 5000;
+    this.reconnectWaitMs = options.reconnectWaitMs ?? 500;
+    this.clock = options.clock ?? systemClock;
+    this.log = (options.logger ?? silentLogger).child({ component: 'nats_bus' });
+    this.connectionOptions = options.connection;
+    this.incarnation = options.incarnation ?? randomInt(0, 0xffffffff);
+    this.liveness = new PeerLiveness(options.deadAfterMs ?? this.heartbeatMs * 3);
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  peers(): ReadonlySet<string> {
+    return this.liveness.peers;
+  }
+
+  async start(handlers: ClusterBusHandlers): Promise<void> {
+    if (this.nc || this.closing) throw new FlockError('FLOCK_ERR_CONFIG_INVALID', 'the bus was already started');
+    this.handlers = handlers;
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        name: `flockmq-${this.nodeId}`,
+        ...this.connectionOptions,
+        servers: this.servers,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        waitOnFirstConnect: false,
+        reconnectTimeWait: this.reconnectWaitMs,
+        pingInterval: this.connectionOptions?.pingInterval ?? 10_000,
+        maxPingOut: this.connectionOptions?.maxPingOut ?? 2,
+      });
+    } catch (error) {
+      throw new FlockError('FLOCK_ERR_CONFIG_INVALID', `cannot connect to NATS at ${this.servers.join(', ')}`, {
+        cause: error,
+      });
+    }
+    this.nc = nc;
+    const on = (subject: string, handle: (msg: Msg) => void): void => {
+      this.subscriptions.push(
+        nc.subscribe(subject, {
+          callback: (error, msg) => {
+            if (error) this.log.warn({ err: error, subject }, 'nats_subscription_error');
+            else handle(msg);
+          },
+        }),
+      );
+    };
+    on(forwardSubject(this.nodeId), (msg) => this.onForward(msg));
+    on(controlSubject(this.nodeId), (msg) => this.onControl(msg));
+    on(ROUTES_SUBJECT, (msg) => this.onRoutes(msg));
+    on(HEARTBEAT_SUBJECT, (msg) => this.onHeartbeat(msg));
+    await nc.flush(); // the server has our subscriptions before anyone hears we exist
+    this.isConnected = true;
+    void this.watchStatus(nc);
+    void nc.closed().then(() => (this.isConnected = false));
+    this.log.info({ servers: this.servers, incarnation: this.incarnation }, 'nats_bus_started');
+    this.tick();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  // ---------------------------------------------------------------- forwarding
+
+  forward(nodeId: string, message: ForwardedMessage, acknowledged: boolean): Promise<void> {
+    if (!this.nc || this.closing) {
+      return acknowledged ? Promise.reject(this.forwardError(nodeId, 'the bus is not running')) : Promise.resolve();
+    }
+    let outbox = this.outboxes.get(nodeId);
+    if (!outbox) this.outboxes.set(nodeId, (outbox = { batch: [], waiters: [] }));
+    this.flushHandle ??= setImmediate(() => this.flush());
+    outbox.batch.push(message);
+    if (!acknowledged) {
+      outbox.waiters.push(undefined);
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => outbox.waiters.push({ resolve, reject }));
+  }
+
+  private flush(): void {
+    this.flushHandle = undefined;
+    const outboxes = this.outboxes;
+    this.outboxes = new Map();
+    const limit = this.maxFrameBytes();
+    for (const [nodeId, { batch, waiters }] of outboxes) {
+      // Split only when the batch could exceed the server's max_payload (sizes are upper bounds).
+      let start = 0;
+      while (start < batch.length) {
+        let end = start + 1;
+        let size = forwardedSizeBound(batch[start]!);
+        while (end < batch.length) {
+          const next = forwardedSizeBound(batch[end]!);
+          if (size + next > limit) break;
+          size += next;
+          end += 1;
+        }
+        const whole = start === 0 && end === batch.length;
+        this.sendBatch(
+          nodeId,
+          whole ? batch : batch.slice(start, end),
+          (whole ? waiters : waiters.slice(start, end)).filter((w): w is Waiter => w !== undefined),
+        );
+        start = end;
+      }
+    }
+  }
+
+  private maxFrameBytes(): number {
+    const header = 2 + 4 + this.nodeId.length * 3 + 4;
+    return (this.nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - header;
+  }
+
+  private sendBatch(nodeId: string, batch: ForwardedMessage[], waiters: Waiter[]): void {
+    const nc = this.nc!;
+    const subject = this.forwardSubjectOf(nodeId);
+    const fail = (error: unknown): void => {
+      this.stats.forwardFailures += waiters.length;
+      const reason = error instanceof FlockError ? error : this.forwardError(nodeId, describe(error), error);
+      for (const waiter of waiters) waiter.reject(reason);
+    };
+    let frame: Buffer;
+    try {
+      frame = encodeFrame({ kind: 'forward', from: this.nodeId, batch });
+    } catch (error) {
+      this.log.error({ err: error, peer: nodeId }, 'forward_encode_failed');
+      fail(error);
+      return;
+    }
+    this.stats.countSent('forward', frame.length, batch.length);
+    if (waiters.length === 0) {
+      try {
+        nc.publish(subject, frame);
+      } catch (error) {
+        this.log.warn({ err: describe(error), peer: nodeId, messages: batch.length }, 'forward_publish_failed');
+      }
+      return;
+    }
+    this.track(
+      this.requestFrame(subject, frame, this.forwardTimeoutMs)
+        .then((reply) => {
+          if (reply.kind !== 'forward-ack') throw this.forwardError(nodeId, `answered with a ${reply.kind} frame`);
+          if (reply.status !== 'delivered') throw this.forwardError(nodeId, `${reply.status}: ${reply.detail ?? ''}`);
+          for (const waiter of waiters) waiter.resolve();
+        })
+        .catch(fail),
+    );
+  }
+
+  /**
+   * A request that tolerates "no responders" until its deadline: the target may be
+   * resubscribing after a NATS reconnect, or its interest may not have crossed a NATS cluster
+   * route yet. Nobody received a request that had no responders, so sending it again is safe.
+   */
+  private async requestFrame(subject: string, frame: Buffer, timeoutMs: number): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    let pause = 10;
+    for (;;) {
+      const nc = this.nc;
+      if (!nc || nc.isClosed()) throw new FlockError('FLOCK_ERR_FORWARD_FAILED', 'the bus is closed');
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new FlockError('FLOCK_ERR_FORWARD_FAILED', `nobody answered on ${subject}`);
+      let msg: Msg;
+      try {
+        msg = await nc.request(subject, frame, { timeout: remaining });
+      } catch (error) {
+        if (natsCode(error) === ErrorCode.NoResponders && !this.closing) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
+          pause = Math.min(pause * 2, 250);
+          continue;
+        }
+        const why = natsCode(error) === ErrorCode.Timeout ? `no answer within ${timeoutMs} ms` : describe(error);
+        throw new FlockError('FLOCK_ERR_FORWARD_FAILED', `${subject}: ${why}`, { cause: error });
+      }
+      const reply = this.decode(msg);
+      if (reply instanceof FlockError) throw reply;
+      return reply;
+    }
+  }
+
+  private onForward(msg: Msg): void {
+    const frame = this.decode(msg);
+    if (frame instanceof FlockError || frame.kind !== 'forward') {
+      const detail = frame instanceof FlockError ? frame.message : `unexpected ${frame.kind} frame`;
+      if (!(frame instanceof FlockError)) this.dropped(msg, detail);
+      if (msg.reply) this.respond(msg, { kind: 'forward-ack', from: this.nodeId, status: 'rejected', detail });
+      return;
+    }
+    const { from, batch } = frame;
+    let result: Promise<void> | void;
+    try {
+      result = this.handlers!.forward(from, batch);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    const done = Promise.resolve(result);
+    if (!msg.reply) {
+      done.catch((error: unknown) => this.log.warn({ err: describe(error), peer: from }, 'forward_handler_failed'));
+      return;
+    }
+    this.track(
+      done.then(
+        () => this.respond(msg, { kind: 'forward-ack', from: this.nodeId, status: 'delivered' }),
+        (error: unknown) => {
+          this.log.warn({ err: describe(error), peer: from }, 'forward_handler_failed');
+          this.respond(msg, { kind: 'forward-ack', from: this.nodeId, status: 'failed', detail: describe(error) });
+        },
+      ),
+    );
+  }
+
+  // ---------------------------------------------------------------- routes and control
+
+  broadcastRoutes(deltas: RouteDelta[]): void {
+    if (!this.nc || this.closing || deltas.length === 0) return;
+    const frame = encodeFrame({ kind: 'routes', from: this.nodeId, deltas });
+    if (frame.length > this.maxFrameBytes() && deltas.length > 1) {
+      const half = Math.ceil(deltas.length / 2);
+      this.broadcastRoutes(deltas.slice(0, half));
+      this.broadcastRoutes(deltas.slice(half));
+      return;
+    }
+    this.publish(ROUTES_SUBJECT, frame, 'routes', deltas.length);
+  }
+
+  private onRoutes(msg: Msg): void {
+    const frame = this.decode(msg);
+    if (frame instanceof FlockError) return;
+    if (frame.kind !== 'routes') return this.dropped(msg, `unexpected ${frame.kind} frame`);
+    if (frame.from === this.nodeId) return;
+    try {
+      this.handlers!.routes(frame.from, frame.deltas);
+    } catch (error) {
+      this.log.error({ err: describe(error), peer: frame.from }, 'routes_handler_failed');
+    }
+  }
+
+  async request(nodeId: string, request: ControlRequest, timeoutMs: number): Promise<ControlReply> {
+    if (!this.nc || this.closing) throw new FlockError('FLOCK_ERR_FORWARD_FAILED', 'the bus is not running');
+    const frame = encodeFrame({ kind: 'control-request', from: this.nodeId, request });
+    this.stats.countSent('control-request', frame.length);
+    const pending = this.requestFrame(controlSubject(nodeId), frame, timeoutMs);
+    this.track(pending.catch(() => undefined));
+    const reply = await pending;
+    if (reply.kind !== 'control-reply') {
+      throw new FlockError('FLOCK_ERR_WIRE_FORMAT', `node ${nodeId} answered with a ${reply.kind} frame`);
+    }
+    return reply.reply;
+  }
+
+  private onControl(msg: Msg): void {
+    const frame = this.decode(msg);
+    if (frame instanceof FlockError || frame.kind !== 'control-request') {
+      const detail = frame instanceof FlockError ? frame.message : `unexpected ${frame.kind} frame`;
+      if (!(frame instanceof FlockError)) this.dropped(msg, detail);
+      if (msg.reply) this.respond(msg, { kind: 'control-reply', from: this.nodeId, reply: { ok: false, detail } });
+      return;
+    }
+    const { from, request } = frame;
+    const answer = async (): Promise<ControlReply> => {
+      try {
+        return await this.handlers!.control(from, request);
+      } catch (error) {
+        this.log.warn({ err: describe(error), peer: from, request: request.type }, 'control_handler_failed');
+        return { ok: false, detail: describe(error) };
+      }
+    };
+    this.track(
+      answer().then((reply) => {
+        if (!msg.reply) return;
+        let frameOut: Frame = { kind: 'control-reply', from: this.nodeId, reply };
+        if (encodeFrame(frameOut).length > this.maxFrameBytes()) {
+          frameOut = { kind: 'control-reply', from: this.nodeId, reply: { ok: false, detail: 'reply too large' } };
+        }
+        this.respond(msg, frameOut);
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- liveness
+
+  private tick(): void {
+    if (this.closing) return;
+    this.sendHeartbeat();
+    // While this node's own link is down, silence says nothing about the others.
+    if (this.isConnected) this.emit(this.liveness.expire(this.clock.now()));
+    this.timer = this.clock.setTimeout(() => this.tick(), this.heartbeatMs);
+  }
+
+  private sendHeartbeat(): void {
+    if (!this.nc || this.nc.isClosed()) return;
+    const frame = encodeFrame({
+      kind: 'heartbeat',
+      from: this.nodeId,
+      incarnation: this.incarnation,
+      maxVersion: WIRE_VERSION,
+    });
+    this.publish(HEARTBEAT_SUBJECT, frame, 'heartbeat');
+  }
+
+  private onHeartbeat(msg: Msg): void {
+    const frame = this.decode(msg);
+    if (frame instanceof FlockError) return;
+    if (frame.kind !== 'heartbeat' && frame.kind !== 'goodbye') return this.dropped(msg, `unexpected ${frame.kind}`);
+    if (frame.from === this.nodeId) {
+      if (frame.incarnation !== this.incarnation && !this.duplicates.has(frame.incarnation)) {
+        this.duplicates.add(frame.incarnation);
+        this.log.error({ incarnation: frame.incarnation }, 'duplicate_node_id');
+      }
+      return;
+    }
+    const now = this.clock.now();
+    const events =
+      frame.kind === 'heartbeat'
+        ? this.liveness.heard(frame.from, frame.incarnation, now)
+        : this.liveness.goodbye(frame.from, frame.incarnation, now);
+    // A newcomer learns of this node at once instead of a heartbeat period later.
+    if (events.some((event) => event.type === 'up')) this.sendHeartbeat();
+    this.emit(events);
+  }
+
+  private emit(events: LivenessEvent[]): void {
+    for (const { type, nodeId } of events) {
+      this.log.info({ peer: nodeId }, type === 'up' ? 'peer_up' : 'peer_down');
+      try {
+        if (type === 'up') this.handlers!.nodeUp(nodeId);
+        else this.handlers!.nodeDown(nodeId);
+      } catch (error) {
+        this.log.error({ err: describe(error), peer: nodeId }, 'liveness_handler_failed');
+      }
+    }
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      switch (status.type) {
+        case Events.Disconnect:
+          this.isConnected = false;
+          this.log.warn({ server: status.data }, 'nats_disconnected');
+          break;
+        case Events.Reconnect:
+          this.isConnected = true;
+          this.liveness.refresh(this.clock.now());
+          this.log.info({ server: status.data }, 'nats_reconnected');
+          this.sendHeartbeat();
+          break;
+        case Events.LDM:
+          this.log.warn({ server: status.data }, 'nats_lame_duck_mode');
+          break;
+        case Events.Error:
+          this.log.warn({ err: status.data }, 'nats_async_error');
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private async shutdown(): Promise<void> {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    const nc = this.nc;
+    if (!nc) return;
+    if (this.flushHandle) {
+      clearImmediate(this.flushHandle);
+      this.flush(); // what was forwarded before close still goes out
+    }
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions = [];
+    if (!nc.isClosed()) {
+      this.publish(
+        HEARTBEAT_SUBJECT,
+        encodeFrame({ kind: 'goodbye', from: this.nodeId, incarnation: this.incarnation }),
+        'goodbye',
+      );
+    }
+    // Answers to requests being handled here, and to ours, until the forward timeout at most.
+    await settledWithin([...this.inflight], this.forwardTimeoutMs);
+    if (!nc.isClosed()) {
+      const drained = this.isConnected ? settledWithin([nc.drain()], CLOSE_DRAIN_MS) : Promise.resolve();
+      await drained;
+      if (!nc.isClosed()) await nc.close().catch(() => undefined);
+    }
+    await nc.closed();
+    this.isConnected = false;
+    this.liveness.clear();
+    this.log.info({}, 'nats_bus_closed');
+  }
+
+  private publish(subject: string, frame: Buffer, kind: FrameKind, items = 1): void {
+    try {
+      this.nc!.publish(subject, frame);
+      this.stats.countSent(kind, frame.length, items);
+    } catch (error) {
+      this.log.warn({ err: describe(error), subject }, 'nats_publish_failed');
+    }
+  }
+
+  private respond(msg: Msg, frame: Frame): void {
+    const bytes = encodeFrame(frame);
+    if (msg.respond(bytes)) this.stats.countSent(frame.kind, bytes.length);
+  }
+
+  /** Decodes and counts a received frame; one that cannot be read is logged, counted and returned as the error. */
+  private decode(msg: Msg): Frame | FlockError {
+    try {
+      const frame = decodeFrame(msg.data);
+      this.stats.countReceived(frame.kind, msg.data.length, itemsOf(frame));
+      return frame;
+    } catch (error) {
+      const wire = error instanceof FlockError ? error : new FlockError('FLOCK_ERR_WIRE_FORMAT', describe(error));
+      this.stats.dropped += 1;
+      this.log.warn(
+        { subject: msg.subject, bytes: msg.data.length, kind: peekFrameKind(msg.data), err: wire.message },
+        'cluster_frame_dropped',
+      );
+      return wire;
+    }
+  }
+
+  private dropped(msg: Msg, reason: string): void {
+    this.stats.dropped += 1;
+    this.log.warn({ subject: msg.subject, err: reason }, 'cluster_frame_dropped');
+  }
+
+  private track(promise: Promise<unknown>): void {
+    this.inflight.add(promise);
+    void promise.finally(() => this.inflight.delete(promise));
+  }
+
+  private forwardSubjectOf(nodeId: string): string {
+    let subject = this.subjects.get(nodeId);
+    if (subject === undefined) this.subjects.set(nodeId, (subject = forwardSubject(nodeId)));
+    return subject;
+  }
+
+  private forwardError(nodeId: string, why: string, cause?: unknown): FlockError {
+    return new FlockError(
+      'FLOCK_ERR_FORWARD_FAILED',
+      `forward to ${nodeId} failed: ${why}`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+
+function itemsOf(frame: Frame): number {
+  if (frame.kind === 'forward') return frame.batch.length;
+  if (frame.kind === 'routes') return frame.deltas.length;
+  return 1;
+}
+
+function natsCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Waits for the promises to settle, or for `ms`, whichever comes first. */
+async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
