@@ -15,21 +15,13 @@ import type {
 } from '@flockmq/broker';
 import { decodeFrame, encodeFrame } from './frame';
 import type { Frame } from './frame';
+import { ForwardBatcher } from './frame-batcher';
+import type { ForwardWaiter } from './frame-batcher';
 import { FrameStats } from './frame-stats';
 
 export interface MemoryBusOptions {
   /** Pass every frame through the binary codec (default true); false hands objects over as they are. */
   wire?: boolean;
-}
-
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-interface Outbox {
-  batch: ForwardedMessage[];
-  waiters: Waiter[];
 }
 
 /** A frame in transit (decoded again in wire mode) and its encoded size. */
@@ -98,8 +90,7 @@ export class MemoryClusterBus implements ClusterBus {
   readonly stats = new FrameStats();
   private handlers: ClusterBusHandlers | undefined;
   private readonly alive = new Set<string>();
-  private outboxes = new Map<string, Outbox>();
-  private flushHandle: NodeJS.Immediate | undefined;
+  private readonly batcher = new ForwardBatcher((nodeId, batch, waiters) => this.sendBatch(nodeId, batch, waiters));
   private state: 'new' | 'running' | 'closed' = 'new';
 
   constructor(
@@ -128,10 +119,7 @@ export class MemoryClusterBus implements ClusterBus {
       this.state = 'closed';
       return;
     }
-    if (this.flushHandle) {
-      clearImmediate(this.flushHandle);
-      this.flush();
-    }
+    this.batcher.flush();
     this.state = 'closed';
     this.hub.leave(this);
     this.alive.clear();
@@ -139,12 +127,7 @@ export class MemoryClusterBus implements ClusterBus {
 
   /** @internal (MemoryBusHub.crash) */
   crash(): void {
-    if (this.flushHandle) clearImmediate(this.flushHandle);
-    this.flushHandle = undefined;
-    for (const outbox of this.outboxes.values()) {
-      for (const waiter of outbox.waiters) waiter.reject(forwardError(this.nodeId, 'crashed'));
-    }
-    this.outboxes.clear();
+    this.batcher.abort(forwardError(this.nodeId, 'crashed'));
     this.state = 'closed';
     this.hub.leave(this);
     this.alive.clear();
@@ -168,41 +151,26 @@ export class MemoryClusterBus implements ClusterBus {
     if (this.state !== 'running') {
       return acknowledged ? Promise.reject(forwardError(nodeId, 'the bus is not running')) : Promise.resolve();
     }
-    let outbox = this.outboxes.get(nodeId);
-    if (!outbox) this.outboxes.set(nodeId, (outbox = { batch: [], waiters: [] }));
-    this.flushHandle ??= setImmediate(() => this.flush());
-    outbox.batch.push(message);
-    if (!acknowledged) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => outbox.waiters.push({ resolve, reject }));
+    return this.batcher.add(nodeId, message, acknowledged);
   }
 
-  private flush(): void {
-    this.flushHandle = undefined;
-    const outboxes = this.outboxes;
-    this.outboxes = new Map();
-    for (const [nodeId, { batch, waiters }] of outboxes) {
-      const fail = (error: unknown): void => {
-        this.stats.forwardFailures += waiters.length;
-        const reason = error instanceof FlockError ? error : forwardError(nodeId, describe(error), error);
-        for (const waiter of waiters) waiter.reject(reason);
-      };
-      const target = this.hub.get(nodeId);
-      if (!target) {
-        fail(forwardError(nodeId, 'no such node'));
-        continue;
-      }
-      let delivered: Promise<void>;
-      try {
-        const frame = this.send({ kind: 'forward', from: this.nodeId, batch });
-        delivered = target.receiveForward(frame);
-      } catch (error) {
-        fail(error);
-        continue;
-      }
-      delivered.then(() => {
-        for (const waiter of waiters) waiter.resolve();
-      }, fail);
+  private sendBatch(nodeId: string, batch: ForwardedMessage[], waiters: ForwardWaiter[]): void {
+    const fail = (error: unknown): void => {
+      this.stats.forwardFailures += waiters.length;
+      const reason = error instanceof FlockError ? error : forwardError(nodeId, describe(error), error);
+      for (const waiter of waiters) waiter.reject(reason);
+    };
+    const target = this.hub.get(nodeId);
+    if (!target) return fail(forwardError(nodeId, 'no such node'));
+    let delivered: Promise<void>;
+    try {
+      delivered = target.receiveForward(this.send({ kind: 'forward', from: this.nodeId, batch }));
+    } catch (error) {
+      return fail(error);
     }
+    delivered.then(() => {
+      for (const waiter of waiters) waiter.resolve();
+    }, fail);
   }
 
   /** @internal */

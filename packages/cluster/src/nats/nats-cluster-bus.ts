@@ -11,7 +11,7 @@
  * - The client reconnects forever; subscriptions come back by themselves after a NATS restart.
  */
 import { randomInt } from 'node:crypto';
-import { connect, ErrorCode, Events } from 'nats';
+import { connect, Events } from 'nats';
 import type { ConnectionOptions, Msg, NatsConnection, Subscription } from 'nats';
 import { FlockError } from '@flockmq/protocol';
 import { silentLogger, systemClock } from '@flockmq/broker';
@@ -28,8 +28,10 @@ import type {
 } from '@flockmq/broker';
 import { decodeFrame, encodeFrame, peekFrameKind, WIRE_VERSION } from '../frame';
 import type { Frame, FrameKind } from '../frame';
-import { forwardedSizeBound } from '../frame-forward';
+import { ForwardBatcher } from '../frame-batcher';
+import type { ForwardWaiter } from '../frame-batcher';
 import { FrameStats } from '../frame-stats';
+import { describe, requestWithRetry, settledWithin } from './nats-request';
 import { PeerLiveness } from './peer-liveness';
 import type { LivenessEvent } from './peer-liveness';
 import { controlSubject, escapeToken, forwardSubject, HEARTBEAT_SUBJECT, ROUTES_SUBJECT } from './subjects';
@@ -55,17 +57,6 @@ export interface NatsClusterBusOptions {
   connection?: Omit<ConnectionOptions, 'servers' | 'reconnect' | 'maxReconnectAttempts' | 'waitOnFirstConnect'>;
 }
 
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-interface Outbox {
-  batch: ForwardedMessage[];
-  /** Aligned with batch: the waiter of each acknowledged message. */
-  waiters: Array<Waiter | undefined>;
-}
-
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 const CLOSE_DRAIN_MS = 2000;
 
@@ -88,8 +79,10 @@ export class NatsClusterBus implements ClusterBus {
   private nc: NatsConnection | undefined;
   private handlers: ClusterBusHandlers | undefined;
   private subscriptions: Subscription[] = [];
-  private outboxes = new Map<string, Outbox>();
-  private flushHandle: NodeJS.Immediate | undefined;
+  private readonly batcher = new ForwardBatcher(
+    (nodeId, batch, waiters) => this.sendBatch(nodeId, batch, waiters),
+    () => this.maxFrameBytes(),
+  );
   private timer: TimerHandle | undefined;
   private isConnected = false;
   private closing: Promise<void> | undefined;
@@ -171,43 +164,7 @@ export class NatsClusterBus implements ClusterBus {
     if (!this.nc || this.closing) {
       return acknowledged ? Promise.reject(this.forwardError(nodeId, 'the bus is not running')) : Promise.resolve();
     }
-    let outbox = this.outboxes.get(nodeId);
-    if (!outbox) this.outboxes.set(nodeId, (outbox = { batch: [], waiters: [] }));
-    this.flushHandle ??= setImmediate(() => this.flush());
-    outbox.batch.push(message);
-    if (!acknowledged) {
-      outbox.waiters.push(undefined);
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => outbox.waiters.push({ resolve, reject }));
-  }
-
-  private flush(): void {
-    this.flushHandle = undefined;
-    const outboxes = this.outboxes;
-    this.outboxes = new Map();
-    const limit = this.maxFrameBytes();
-    for (const [nodeId, { batch, waiters }] of outboxes) {
-      // Split only when the batch could exceed the server's max_payload (sizes are upper bounds).
-      let start = 0;
-      while (start < batch.length) {
-        let end = start + 1;
-        let size = forwardedSizeBound(batch[start]!);
-        while (end < batch.length) {
-          const next = forwardedSizeBound(batch[end]!);
-          if (size + next > limit) break;
-          size += next;
-          end += 1;
-        }
-        const whole = start === 0 && end === batch.length;
-        this.sendBatch(
-          nodeId,
-          whole ? batch : batch.slice(start, end),
-          (whole ? waiters : waiters.slice(start, end)).filter((w): w is Waiter => w !== undefined),
-        );
-        start = end;
-      }
-    }
+    return this.batcher.add(nodeId, message, acknowledged);
   }
 
   private maxFrameBytes(): number {
@@ -215,7 +172,7 @@ export class NatsClusterBus implements ClusterBus {
     return (this.nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - header;
   }
 
-  private sendBatch(nodeId: string, batch: ForwardedMessage[], waiters: Waiter[]): void {
+  private sendBatch(nodeId: string, batch: ForwardedMessage[], waiters: ForwardWaiter[]): void {
     const nc = this.nc!;
     const subject = this.forwardSubjectOf(nodeId);
     const fail = (error: unknown): void => {
@@ -251,35 +208,17 @@ export class NatsClusterBus implements ClusterBus {
     );
   }
 
-  /**
-   * A request that tolerates "no responders" until its deadline: the target may be
-   * resubscribing after a NATS reconnect, or its interest may not have crossed a NATS cluster
-   * route yet. Nobody received a request that had no responders, so sending it again is safe.
-   */
   private async requestFrame(subject: string, frame: Buffer, timeoutMs: number): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
-    let pause = 10;
-    for (;;) {
-      const nc = this.nc;
-      if (!nc || nc.isClosed()) throw new FlockError('FLOCK_ERR_FORWARD_FAILED', 'the bus is closed');
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new FlockError('FLOCK_ERR_FORWARD_FAILED', `nobody answered on ${subject}`);
-      let msg: Msg;
-      try {
-        msg = await nc.request(subject, frame, { timeout: remaining });
-      } catch (error) {
-        if (natsCode(error) === ErrorCode.NoResponders && !this.closing) {
-          await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
-          pause = Math.min(pause * 2, 250);
-          continue;
-        }
-        const why = natsCode(error) === ErrorCode.Timeout ? `no answer within ${timeoutMs} ms` : describe(error);
-        throw new FlockError('FLOCK_ERR_FORWARD_FAILED', `${subject}: ${why}`, { cause: error });
-      }
-      const reply = this.decode(msg);
-      if (reply instanceof FlockError) throw reply;
-      return reply;
-    }
+    const msg = await requestWithRetry(
+      () => this.nc,
+      subject,
+      frame,
+      timeoutMs,
+      () => this.closing !== undefined,
+    );
+    const reply = this.decode(msg);
+    if (reply instanceof FlockError) throw reply;
+    return reply;
   }
 
   private onForward(msg: Msg): void {
@@ -466,10 +405,7 @@ export class NatsClusterBus implements ClusterBus {
     if (this.timer) this.clock.clearTimeout(this.timer);
     const nc = this.nc;
     if (!nc) return;
-    if (this.flushHandle) {
-      clearImmediate(this.flushHandle);
-      this.flush(); // what was forwarded before close still goes out
-    }
+    this.batcher.flush(); // what was forwarded before close still goes out
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.subscriptions = [];
     if (!nc.isClosed()) {
@@ -552,20 +488,4 @@ function itemsOf(frame: Frame): number {
   if (frame.kind === 'forward') return frame.batch.length;
   if (frame.kind === 'routes') return frame.deltas.length;
   return 1;
-}
-
-function natsCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Waits for the promises to settle, or for `ms`, whichever comes first. */
-async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  if (promises.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.allSettled(promises), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
