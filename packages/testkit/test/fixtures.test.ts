@@ -12,6 +12,7 @@ import {
   ManagedProcess,
   dockerReachable,
   freePorts,
+  pollUntil,
   redisCommand,
   startNats,
   startNatsCluster,
@@ -158,6 +159,18 @@ test('redis - a missing redis-server names the package to install', async () => 
   await expect(start).rejects.toThrow(/redis-server not found.*install the Debian package redis-server/);
 });
 
+test('redis - a port that cannot be bound fails with the server output', async () => {
+  const blocker = createServer();
+  defer(() => new Promise((resolve) => blocker.close(resolve)));
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const address = blocker.address();
+  const taken = typeof address === 'object' && address ? address.port : 0;
+  // The last --port wins: every attempt (with fresh free ports) still binds the taken one.
+  const start = startRedis({ backend: 'local', args: ['--port', String(taken)] });
+  await expect(start).rejects.toMatchObject({ code: 'FLOCK_ERR_FIXTURE_START_FAILED' });
+  await expect(start).rejects.toThrow(/Address already in use/);
+});
+
 test('redis - forcing containers without a Docker engine fails with a clear error', async () => {
   if (await dockerReachable()) {
     const fixture = track(await startRedis({ backend: 'containers' }));
@@ -212,6 +225,23 @@ test('redis sentinel - ioredis finds the master through the sentinel', async () 
   await redis.connect();
   await redis.set('via-sentinel', 'yes');
   expect(await redisCommand(setup.master.host, setup.master.port, ['GET', 'via-sentinel'])).toBe('yes');
+});
+
+test('redis sentinel - killing the master promotes the replica', async () => {
+  const setup = track(await startRedisSentinel({ replicas: 1 }));
+  const replica = setup.replicas[0];
+  if (!replica) throw new Error('no replica');
+  await setup.master.kill();
+  await pollUntil(async () => (await setup.currentMaster())?.port === replica.port, {
+    timeoutMs: 15_000,
+    what: 'the sentinel to promote the replica',
+  });
+  const redis = new Redis({ sentinels: setup.sentinelAddresses, name: setup.masterName, lazyConnect: true });
+  redis.on('error', () => undefined);
+  defer(() => redis.disconnect());
+  await redis.connect();
+  await redis.set('after-failover', 'yes');
+  expect(await redisCommand(replica.host, replica.port, ['GET', 'after-failover'])).toBe('yes');
 });
 
 test('nats - kill makes the client disconnect, restart on the same port lets it reconnect', async () => {
