@@ -1,7 +1,11 @@
 /** Malformed, oversized and out-of-order input (MQTT 5.0 §1.5, §2.1, §4.13; 3.1.1 §4.8; G7). */
 import { encodePacket } from '@flockmq/protocol';
+import type { ConnectPacket } from '@flockmq/protocol';
+import type { AuthenticateRequest, AuthenticateResult } from '@flockmq/broker';
+import { FakeClock, waitFor } from '@flockmq/testkit';
 import type { RawClient } from '@flockmq/testkit';
 import {
+  connectPacket,
   expectClosedSilently,
   expectConnectRefused,
   expectDisconnect,
@@ -12,6 +16,7 @@ import {
   strBytes,
   sub,
   subscribe,
+  uniqueId,
   useWorlds,
   varint,
 } from './helpers';
@@ -68,6 +73,9 @@ const v5Cases: [string, Buffer, number[]][] = [
   ['[§3.9] SUBACK sent by a client', Buffer.from([0x90, 0x04, 0x00, 0x01, 0x00, 0x00]), [0x82]],
   ['[§3.13] PINGRESP sent by a client', Buffer.from([0xd0, 0x00]), [0x82]],
   ['[MQTT-4.12.0-7] AUTH without an Authentication Method in CONNECT', Buffer.from([0xf0, 0x00]), [0x82]],
+  // Malformed (0x81), not the protocol error (0x82) that a well-formed AUTH gets in the row above.
+  ['[MQTT-3.15.1-1] [MQTT-2.1.3-1] AUTH with a reserved flag bit set', Buffer.from([0xf1, 0x00]), [0x81]],
+  ['[MQTT-3.15.1-1] AUTH with every reserved flag bit set', Buffer.from([0xff, 0x00]), [0x81]],
 ];
 
 describe('MQTT 5: DISCONNECT with a reason, then close', () => {
@@ -142,6 +150,100 @@ describe('MQTT 5: DISCONNECT with a reason, then close', () => {
   });
 });
 
+describe('MQTT 5: who closes the connection, and when the broker may send DISCONNECT', () => {
+  /** CONNECTs the broker refuses with a CONNACK of 0x80 or above. */
+  const refusals: [string, string, number, Partial<ConnectPacket>][] = [
+    ['refused by the authentication hook', '0x87', 0x87, { username: 'bad' }],
+    [
+      'with an unsupported Authentication Method',
+      '0x8C',
+      0x8c,
+      { properties: { authenticationMethod: 'SCRAM-SHA-1' } },
+    ],
+    [
+      'with a Will QoS above the Maximum QoS',
+      '0x9B',
+      0x9b,
+      { will: { topic: 'e/will', payload: Buffer.from('x'), qos: 2, retain: false } },
+    ],
+  ];
+  const refuseBad = (r: AuthenticateRequest): AuthenticateResult =>
+    r.username === 'bad' ? { ok: false, reasonCode: 0x87 } : { ok: true };
+
+  test.each(refusals)(
+    'errors - [MQTT-4.13.2-1] [MQTT-3.14.0-1] a CONNECT %s gets CONNACK %s, then the broker closes the connection without DISCONNECT',
+    async (_name, _hex, code, fields) => {
+      const w = await start({ hooks: { authenticate: refuseBad }, limits: { maxQoS: 1 } });
+      const { client, connack } = await w.connect(fields);
+      expect(connack.reasonCode).toBe(code);
+      await client.closed(); // the client never ends the connection: the broker does
+      expect(client.unread.map((p) => p.type)).toEqual([]);
+    },
+  );
+
+  /** A broker whose authentication hook holds the CONNECT of user 'held' until release(). */
+  async function holdingAuthentication() {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = false;
+    const w = await start({
+      hooks: {
+        authenticate: async (r: AuthenticateRequest): Promise<AuthenticateResult> => {
+          if (r.username === 'held') {
+            holding = true;
+            await held;
+          }
+          return { ok: true };
+        },
+      },
+    });
+    const connected = await w.raw();
+    const c = await w.open(5);
+    c.send(connectPacket({ username: 'held' }));
+    await waitFor(() => holding, { what: 'the CONNECT to reach the authentication hook' });
+    return { w, connected, c, release };
+  }
+
+  test('errors - [MQTT-3.14.0-1] a malformed packet arriving before the CONNACK closes the connection without DISCONNECT', async () => {
+    const { c, release } = await holdingAuthentication();
+    c.sendBytes([0xc1, 0x00]); // PINGREQ with a flag bit set
+    await c.closed();
+    release();
+    expect(c.unread.map((p) => p.type)).toEqual([]);
+  });
+
+  test('errors - [MQTT-3.14.0-1] on shutdown a connected client gets DISCONNECT 0x8B, one still waiting for its CONNACK gets nothing', async () => {
+    const { w, connected, c, release } = await holdingAuthentication();
+    const closing = w.broker.close();
+    await expectDisconnect(connected, 0x8b);
+    await c.closed();
+    release();
+    await closing;
+    expect(c.unread.map((p) => p.type)).toEqual([]);
+  });
+
+  const serverDisconnects: [string, number, (w: World, c: RawClient, clientId: string, clock: FakeClock) => unknown][] =
+    [
+      ['0x81 for a malformed packet', 0x81, (_w, c) => c.sendBytes([0xc1, 0x00])],
+      ['0x82 for a second CONNECT', 0x82, (_w, c) => c.send(connectPacket())],
+      ['0x8D when the keep alive runs out', 0x8d, (_w, _c, _id, clock) => clock.advance(15_000)],
+      ['0x8E when another connection takes the session over', 0x8e, (w, _c, clientId) => w.raw({ clientId })],
+    ];
+
+  test.each(serverDisconnects)(
+    'errors - [MQTT-4.13.2-1] [MQTT-3.14.4-2] after DISCONNECT %s the broker closes the connection itself',
+    async (_name, code, provoke) => {
+      const clock = new FakeClock();
+      const w = await start({ clock });
+      const clientId = uniqueId('closes');
+      const c = await w.raw({ clientId, keepAlive: 10 });
+      await provoke(w, c, clientId, clock);
+      expect((await c.next('disconnect')).reasonCode).toBe(code);
+      await c.closed(); // the client never ends the connection: the broker does
+    },
+  );
+});
+
 describe('MQTT 3.1.1: close without a packet', () => {
   const v4Cases: [string, Buffer][] = [
     ['[MQTT-2.2.2-2 (3.1.1)] PINGREQ with flag bits set', Buffer.from([0xc1, 0x00])],
@@ -165,6 +267,25 @@ describe('MQTT 3.1.1: close without a packet', () => {
     await expectClosedSilently(c);
     await stillServed(w, other);
   });
+
+  test.each([
+    ['PUBLISH', (c: RawClient) => c.send(publishPacket(c, 'e/flaky', 'x', { qos: 1 }))],
+    ['SUBSCRIBE', (c: RawClient) => c.send({ type: 'subscribe', packetId: 1, subscriptions: [sub('e/flaky', 1)] })],
+  ])(
+    'errors - [MQTT-4.8.0-2 (3.1.1)] a transient failure while handling a %s (its authorisation hook throws) closes that 3.1.1 connection, and only that one',
+    async (_type, send) => {
+      const unreachable = (_client: unknown, topic: string): boolean => {
+        if (topic === 'e/flaky') throw new Error('authorisation service unreachable');
+        return true;
+      };
+      const w = await start({ hooks: { authorizePublish: unreachable, authorizeSubscribe: unreachable } });
+      const other = await bystander(w);
+      const c = await w.raw({ protocolVersion: 4 });
+      send(c);
+      await expectClosedSilently(c);
+      await stillServed(w, other);
+    },
+  );
 
   test('errors - [MQTT-4.8.0-1 (3.1.1)] an oversized packet closes a 3.1.1 connection', async () => {
     const w = await start({ limits: { maxPacketSize: 1024 } });

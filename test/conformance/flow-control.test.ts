@@ -56,6 +56,22 @@ describe("outbound window (the client's Receive Maximum)", () => {
     expect(received).toEqual(['0', '1', '2', '3', '4', '5']);
   });
 
+  test.each([1, 3])(
+    "flow - [MQTT-4.9.0-1] a new connection starts with a send quota of the client's Receive Maximum (%i): that many of its queued messages go out at once, no more and not none",
+    async (receiveMaximum) => {
+      const w = await start();
+      const clientId = uniqueId('quota');
+      const away = await persistent(w, clientId);
+      await subscribe(away, sub('f/quota', 2));
+      await leave(w, away, clientId);
+      const publisher = await w.raw();
+      for (let i = 0; i < 6; i++) await publish(publisher, 'f/quota', String(i), { qos: i % 2 === 0 ? 1 : 2 });
+      const back = await persistent(w, clientId, { properties: { receiveMaximum } });
+      const sent = await sentSoFar(back);
+      expect(sent.map((p) => p.payload.toString())).toEqual(['0', '1', '2'].slice(0, receiveMaximum));
+    },
+  );
+
   test('flow - [MQTT-3.3.4-10] [MQTT-4.9.0-3] with the quota at zero the broker still answers PINGREQ, SUBSCRIBE, UNSUBSCRIBE and PUBREL', async () => {
     const w = await start();
     const c = await w.raw({ properties: { receiveMaximum: 1 } });

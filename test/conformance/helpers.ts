@@ -6,8 +6,11 @@
  * `[MQTT-x.y.z-n (3.1.1)]` one of MQTT 3.1.1, `[§x.y.z]` a section without a numbered statement,
  * and `[G3]` a FlockMQ guarantee of docs (DESIGN.md).
  */
+import { connect as tcpConnect } from 'node:net';
+import type { Socket } from 'node:net';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
+import { encodePacket } from '@flockmq/protocol';
 import { RawClient, startTestBroker, waitFor } from '@flockmq/testkit';
 import type { TestBroker, TestBrokerOptions } from '@flockmq/testkit';
 import type {
@@ -33,6 +36,7 @@ export const uniqueId = (prefix = 'c'): string => `${prefix}-${process.pid}-${++
 export class World {
   private readonly raws: RawClient[] = [];
   private readonly libs: MqttClient[] = [];
+  private readonly byteClients: ByteClient[] = [];
 
   private constructor(readonly broker: TestBroker) {}
 
@@ -53,6 +57,13 @@ export class World {
   async open(version: ProtocolVersion = 5): Promise<RawClient> {
     const client = await RawClient.open(this.port, version);
     this.raws.push(client);
+    return client;
+  }
+
+  /** A TCP connection that has sent nothing yet and records the broker's bytes as they are. */
+  async bytes(): Promise<ByteClient> {
+    const client = await ByteClient.open(this.port);
+    this.byteClients.push(client);
     return client;
   }
 
@@ -91,6 +102,7 @@ export class World {
 
   async close(): Promise<void> {
     for (const c of this.raws) c.destroy();
+    for (const c of this.byteClients) c.destroy();
     await Promise.all(this.libs.map((c) => c.endAsync(true).catch(() => undefined)));
     await this.broker.close();
   }
@@ -399,4 +411,56 @@ export function connectBytes(options: {
     strBytes(options.clientId ?? uniqueId('bytes')),
     ...(options.payload ?? []),
   );
+}
+
+/**
+ * A TCP connection that keeps every byte the broker sends, for checks on the exact encoding
+ * (RawClient decodes, and a decoder accepts more than one encoding of some packets).
+ */
+export class ByteClient {
+  private buffered = Buffer.alloc(0);
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => (this.buffered = Buffer.concat([this.buffered, chunk])));
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number): Promise<ByteClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tcpConnect({ port, host: '127.0.0.1', noDelay: true });
+      socket.once('connect', () => resolve(new ByteClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  send(packet: Packet, version: ProtocolVersion): void {
+    this.write(encodePacket(packet, version));
+  }
+
+  /** The next whole packet the broker sent, fixed header included, byte for byte. */
+  async packet(): Promise<Buffer> {
+    const size = await waitFor(() => this.completeSize(), { what: 'a whole packet from the broker' });
+    const out = Buffer.from(this.buffered.subarray(0, size));
+    this.buffered = this.buffered.subarray(size);
+    return out;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** Size of the first packet buffered, once all of it is here; 0 until then. */
+  private completeSize(): number {
+    let length = 0;
+    for (let i = 1; i <= 4 && i < this.buffered.length; i++) {
+      const byte = this.buffered[i]!;
+      length += (byte & 0x7f) * 128 ** (i - 1);
+      if ((byte & 0x80) === 0) return this.buffered.length >= 1 + i + length ? 1 + i + length : 0;
+    }
+    return 0;
+  }
 }

@@ -2,6 +2,7 @@
 import type { Properties, QoS } from '@flockmq/protocol';
 import {
   ack,
+  connectPacket,
   expectDisconnect,
   expectNoPublish,
   expectServing,
@@ -149,6 +150,25 @@ describe('properties a client must not send', () => {
     await expectServing(w);
   });
 
+  test.each([
+    ['name', 'ill-formed UTF-8', [0xc3, 0x28], [0x6b]],
+    ['value', 'ill-formed UTF-8', [0x6b], [0xc3, 0x28]],
+    ['name', 'U+0000', [0x6b, 0x00], [0x6b]],
+    ['value', 'an encoded surrogate', [0x6b], [0xed, 0xa0, 0x80]],
+  ])(
+    'properties - [MQTT-1.5.7-1] a User Property whose %s is %s is malformed: DISCONNECT 0x81, not delivered',
+    async (_part, _what, name, value) => {
+      const w = await start();
+      const watcher = await w.raw();
+      await subscribe(watcher, sub('p/pair', 0));
+      const c = await w.raw();
+      const pair = Buffer.concat([Buffer.from([0x26]), strBytes(name), strBytes(value)]);
+      c.sendBytes(frame(0x30, strBytes('p/pair'), varint(pair.length), pair, Buffer.from('x')));
+      await expectDisconnect(c, 0x81);
+      await expectNoPublish(watcher);
+    },
+  );
+
   test('properties - [§2.2.2.2] [§3.3.2.3.9] a property given twice where only one is allowed is a protocol error: DISCONNECT 0x82', async () => {
     const w = await start();
     const c = await w.raw();
@@ -183,6 +203,38 @@ describe('properties a client must not send', () => {
     c.send({ type: 'unsubscribe', packetId: 2, topicFilters: ['p/up'], properties: { userProperties } });
     await c.next('unsuback');
     await ping(c);
+  });
+});
+
+describe('property length', () => {
+  test('properties - [MQTT-2.2.2-1] SUBACK, PUBLISH and UNSUBACK without properties carry a Property Length of 0', async () => {
+    const w = await start();
+    const c = await w.bytes();
+    c.send(connectPacket(), 5);
+    expect((await c.packet())[0]).toBe(0x20);
+    c.send({ type: 'subscribe', packetId: 1, subscriptions: [sub('p/len', 1)] }, 5);
+    // packet id 1, property length 0, granted QoS 1
+    expect([...(await c.packet())]).toEqual([0x90, 0x04, 0x00, 0x01, 0x00, 0x01]);
+    const publisher = await w.raw();
+    await publish(publisher, 'p/len', 'hi');
+    // topic "p/len", property length 0, payload "hi"
+    expect([...(await c.packet())]).toEqual([
+      0x30,
+      0x0a,
+      0x00,
+      0x05,
+      ...Buffer.from('p/len'),
+      0x00,
+      ...Buffer.from('hi'),
+    ]);
+    await publish(publisher, 'p/len', 'hi', { qos: 1 });
+    const qos1 = await c.packet();
+    // topic "p/len", a packet id, property length 0, payload "hi"
+    expect([...qos1.subarray(0, 9)]).toEqual([0x32, 0x0c, 0x00, 0x05, ...Buffer.from('p/len')]);
+    expect([...qos1.subarray(11)]).toEqual([0x00, ...Buffer.from('hi')]);
+    c.send({ type: 'unsubscribe', packetId: 2, topicFilters: ['p/len'] }, 5);
+    // packet id 2, property length 0, reason code 0x00
+    expect([...(await c.packet())]).toEqual([0xb0, 0x04, 0x00, 0x02, 0x00, 0x00]);
   });
 });
 

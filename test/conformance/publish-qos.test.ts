@@ -27,7 +27,7 @@ async function pair(w: World, version: 4 | 5 = 5, qos: QoS = 2, filter = 'q/#') 
 
 describe('QoS 0', () => {
   test.each([5, 4] as const)(
-    'publish - [MQTT-4.3.1-1] [MQTT-2.2.1-2] [MQTT-3.3.1-2] QoS 0 is delivered with DUP 0 and no packet identifier (level %i)',
+    'publish - [MQTT-4.3.1-1] [MQTT-2.2.1-2] [MQTT-2.3.1-5 (3.1.1)] [MQTT-3.3.1-2] QoS 0 is delivered with DUP 0 and no packet identifier (level %i)',
     async (version) => {
       const w = await start();
       const { subscriber, publisher } = await pair(w, version);
@@ -155,6 +155,37 @@ describe('QoS 2', () => {
     await publish(publisher, 'q/two', 'second', { qos: 2, packetId: 5 });
     expect((await publishes(subscriber, 2)).map((p) => p.payload.toString())).toEqual(['first', 'second']);
   });
+
+  test.each([
+    ['0x87 (a publish to $SYS)', '$SYS/q', 'refused', {}, 0x87],
+    [
+      '0x99 (a payload that is not the UTF-8 it claims)',
+      'q/two',
+      Buffer.from([0xff]),
+      { payloadFormatIndicator: 1 },
+      0x99,
+    ],
+  ] as const)(
+    'publish - [MQTT-4.3.3-9] after a PUBREC of %s a PUBLISH with the same packet identifier, even with DUP 1, is a new message',
+    async (_name, topic, payload, properties, code) => {
+      const w = await start();
+      const { subscriber, publisher } = await pair(w);
+      publisher.send(publishPacket(publisher, topic, payload, { qos: 2, packetId: 9, properties }));
+      expect(await publisher.next('pubrec')).toMatchObject({ packetId: 9, reasonCode: code });
+      publisher.send(publishPacket(publisher, 'q/two', 'new', { qos: 2, packetId: 9, dup: true }));
+      const pubrec = await publisher.next('pubrec');
+      expect(pubrec.packetId).toBe(9);
+      expect(pubrec.reasonCode ?? 0).toBe(0);
+      publisher.send({ type: 'pubrel', packetId: 9 });
+      const pubcomp = await publisher.next('pubcomp');
+      expect(pubcomp.packetId).toBe(9);
+      expect(pubcomp.reasonCode ?? 0).toBe(0);
+      const p = await subscriber.next('publish');
+      expect(p.payload.toString()).toBe('new');
+      await ack(subscriber, p);
+      await expectNoPublish(subscriber);
+    },
+  );
 
   test('publish - [MQTT-4.3.3-11] [§3.7.2.1] PUBREL for an unknown packet identifier gets PUBCOMP 0x92 (MQTT 5) and the connection stays up', async () => {
     const w = await start();
@@ -367,7 +398,7 @@ describe('resending after reconnect', () => {
     await expectNoPublish(again);
   });
 
-  test('publish - [MQTT-4.4.0-1] a QoS 2 PUBLISH not yet acknowledged by PUBREC is resent with DUP 1 on reconnect', async () => {
+  test('publish - [MQTT-4.4.0-1] [MQTT-4.3.3-3] a QoS 2 PUBLISH not yet acknowledged by PUBREC is resent with DUP 1 on reconnect', async () => {
     const w = await start();
     const clientId = uniqueId('q2');
     const { subscriber, reconnect } = await persistentSubscriber(w, 5, clientId, 2);

@@ -123,18 +123,21 @@ describe('storing, replacing and clearing', () => {
     },
   );
 
-  test('retain - [MQTT-3.1.2.7 (3.1.1)] retained messages outlive the publisher and its session', async () => {
-    const w = await start();
-    const clientId = uniqueId('gone');
-    const publisher = await w.raw({ clientId });
-    await publish(publisher, 'r/outlive', 'still-here', { qos: 1, retain: true });
-    publisher.send({ type: 'disconnect' });
-    await publisher.closed();
-    await w.offline(clientId);
-    const subscriber = await w.raw();
-    await subscribe(subscriber, sub('r/outlive', 1));
-    expect((await subscriber.next('publish')).payload.toString()).toBe('still-here');
-  });
+  test.each([5, 4] as const)(
+    'retain - [MQTT-3.1.2-7 (3.1.1)] retained messages are not part of the session: they outlive the publisher and its session (level %i)',
+    async (protocolVersion) => {
+      const w = await start();
+      const clientId = uniqueId('gone');
+      const publisher = await w.raw({ clientId, protocolVersion });
+      await publish(publisher, 'r/outlive', 'still-here', { qos: 1, retain: true });
+      await leave(w, publisher, clientId);
+      // The session is gone, not merely disconnected.
+      expect((await w.connect({ clientId, protocolVersion, clean: false })).connack.sessionPresent).toBe(false);
+      const subscriber = await w.raw({ protocolVersion });
+      await subscribe(subscriber, sub('r/outlive', 1));
+      expect((await subscriber.next('publish')).payload.toString()).toBe('still-here');
+    },
+  );
 
   test('retain - [MQTT-3.3.4-3] a retained message sent on subscribe carries the Subscription Identifier of that subscription', async () => {
     const w = await start();

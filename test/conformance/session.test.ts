@@ -29,13 +29,13 @@ async function firstOf(w: World, c: RawClient, topic: string): Promise<string> {
 }
 
 describe('Clean Start and Session Present', () => {
-  test('session - [MQTT-3.1.2-6] [MQTT-3.2.2-3] Clean Start 0 without a stored session creates one: Session Present 0', async () => {
+  test('session - [MQTT-3.1.2-6] [MQTT-3.1.4-4] [MQTT-3.2.2-3] Clean Start 0 without a stored session creates one: Session Present 0', async () => {
     const w = await start();
     const { connack } = await connectPersistent(w, uniqueId('new'));
     expect(connack.sessionPresent).toBe(false);
   });
 
-  test('session - [MQTT-3.1.2-5] [MQTT-3.2.2-3] [MQTT-3.1.3-2] Clean Start 0 resumes the stored session: Session Present 1 and its subscriptions in force', async () => {
+  test('session - [MQTT-3.1.2-5] [MQTT-3.1.4-4] [MQTT-3.2.2-3] [MQTT-3.1.3-2] Clean Start 0 resumes the stored session: Session Present 1 and its subscriptions in force', async () => {
     const w = await start();
     const clientId = uniqueId('resume');
     const c = await persistent(w, clientId);
@@ -47,7 +47,7 @@ describe('Clean Start and Session Present', () => {
     expect(await firstOf(w, client, 's/kept')).toBe('s/kept');
   });
 
-  test('session - [MQTT-3.1.2-4] [MQTT-3.2.2-2] Clean Start 1 discards the stored session: Session Present 0, no subscriptions, nothing queued', async () => {
+  test('session - [MQTT-3.1.2-4] [MQTT-3.1.4-4] [MQTT-3.2.2-2] Clean Start 1 discards the stored session: Session Present 0, no subscriptions, nothing queued', async () => {
     const w = await start();
     const clientId = uniqueId('clean');
     const c = await persistent(w, clientId);
@@ -85,7 +85,7 @@ describe('Clean Start and Session Present', () => {
     expect(got.map((p) => p.qos)).toEqual([1, 2, 1, 2, 1, 2]);
   });
 
-  test('session - [MQTT-3.1.2-4 (3.1.1)] [MQTT-3.1.2-5 (3.1.1)] [MQTT-3.2.2-2 (3.1.1)] a 3.1.1 Clean Session 0 session keeps its subscriptions and stores QoS 1/2 messages while away', async () => {
+  test('session - [MQTT-3.1.2-4 (3.1.1)] [MQTT-3.1.2-5 (3.1.1)] [MQTT-3.2.2-2 (3.1.1)] [MQTT-4.1.0-1 (3.1.1)] a 3.1.1 Clean Session 0 session keeps its subscriptions and stores QoS 1/2 messages while away', async () => {
     const w = await start();
     const clientId = uniqueId('v4');
     const c = await persistent(w, clientId, { protocolVersion: 4 });
@@ -107,6 +107,25 @@ describe('Clean Start and Session Present', () => {
     await leave(w, c, clientId);
     const { connack } = await connectPersistent(w, clientId, { protocolVersion: 4 });
     expect(connack.sessionPresent).toBe(false);
+  });
+
+  test('session - [MQTT-3.1.4-3 (3.1.1)] [MQTT-3.2.2-3 (3.1.1)] 3.1.1 Clean Session 0 is accepted with return code 0 and Session Present 0 without stored state, 1 with it', async () => {
+    const w = await start();
+    const clientId = uniqueId('v4present');
+    const fields = { protocolVersion: 4, clientId } as const;
+    const first = await w.connect({ ...fields, clean: false });
+    expect(first.connack).toMatchObject({ reasonCode: 0, sessionPresent: false });
+    await subscribe(first.client, sub('s/v4present', 1));
+    await leave(w, first.client, clientId);
+    const again = await w.connect({ ...fields, clean: false });
+    expect(again.connack).toMatchObject({ reasonCode: 0, sessionPresent: true });
+    await leave(w, again.client, clientId);
+    // Clean Session 1 throws the stored session away: the next Clean Session 0 finds none.
+    await leave(w, (await w.connect({ ...fields, clean: true })).client, clientId);
+    const fresh = await w.connect({ ...fields, clean: false });
+    expect(fresh.connack).toMatchObject({ reasonCode: 0, sessionPresent: false });
+    await subscribe(fresh.client, sub('s/marker', 1));
+    expect(await firstOf(w, fresh.client, 's/v4present')).toBe('s/marker');
   });
 
   test('session - [MQTT-4.3.3-10] [MQTT-4.4.0-1] inbound QoS 2 state survives a reconnect: the resent PUBLISH is not delivered twice', async () => {
@@ -210,6 +229,17 @@ describe('Session Expiry Interval', () => {
     clock.advance(3600_000);
     await ping(c);
     await publish(await w.raw(), 's/open', 'still', { qos: 1 });
+    expect((await c.next('publish')).payload.toString()).toBe('still');
+  });
+
+  test('session - [MQTT-4.1.0-2 (3.1.1)] a 3.1.1 Clean Session 1 session lasts as long as its connection, however long', async () => {
+    const clock = new FakeClock();
+    const w = await start({ clock });
+    const c = await w.raw({ protocolVersion: 4, clean: true });
+    await subscribe(c, sub('s/v4open', 1));
+    clock.advance(7 * 24 * 3600_000);
+    await ping(c);
+    await publish(await w.raw({ protocolVersion: 4 }), 's/v4open', 'still', { qos: 1 });
     expect((await c.next('publish')).payload.toString()).toBe('still');
   });
 

@@ -1,7 +1,7 @@
 /** Shared subscriptions on one node (MQTT 5.0 §4.8.2; G3). */
 import type { PublishPacket } from '@flockmq/protocol';
 import type { RawClient } from '@flockmq/testkit';
-import { waitFor } from '@flockmq/testkit';
+import { FakeClock, waitFor } from '@flockmq/testkit';
 import {
   ack,
   expectDisconnect,
@@ -187,6 +187,41 @@ describe('members leaving', () => {
     expect(again).toMatchObject({ packetId: offered!.packetId, dup: true, qos: 2 });
   });
 
+  test.each([
+    ['Session Expiry 0: the session ends with the connection', 0],
+    ['Session Expiry 10 s: the session expires while the member is away', 10],
+  ])(
+    "shared - [MQTT-4.8.2-5] a QoS 2 message whose member's session ends before it reconnects is not sent to another member (%s)",
+    async (_name, sessionExpiryInterval) => {
+      const clock = new FakeClock();
+      const w = await start({ clock });
+      const ids = [uniqueId('end-a'), uniqueId('end-b')];
+      const group: RawClient[] = [];
+      for (const id of ids) {
+        const c = await persistent(w, id, { properties: { sessionExpiryInterval } });
+        await subscribe(c, sub('$share/g/sh/end', 2));
+        group.push(c);
+      }
+      await publishN(w, 'sh/end', 1, 2);
+      for (const c of group) await ping(c);
+      const holder = group.findIndex((c) => unreadPublishes(c).length > 0);
+      expect(holder).toBeGreaterThanOrEqual(0);
+      const other = group[1 - holder]!;
+      await leave(w, group[holder]!, ids[holder]!, 'drop');
+      clock.advance(sessionExpiryInterval * 1000);
+      await waitFor(async () => (await w.node.sessions.load(ids[holder]!)) === undefined, {
+        what: "the holder's session to end",
+      });
+      await expectNoPublish(other);
+      // The group still works: the next message goes to the member that is left, and only it.
+      await publish(await w.raw(), 'sh/end', 'next', { qos: 2 });
+      const next = await other.next('publish');
+      expect(next.payload.toString()).toBe('next');
+      await ack(other, next);
+      await expectNoPublish(other);
+    },
+  );
+
   test('shared - [MQTT-4.8.2-6] a message refused by a member with a PUBACK of 0x80 or above is discarded, not sent to another member', async () => {
     const w = await start();
     const [a, b] = await members(w, 2);
@@ -222,6 +257,21 @@ describe('rules for shared subscriptions', () => {
     await subscribe(c, sub('$share/g/sh/id', 1), { subscriptionIdentifiers: [9] });
     await publishN(w, 'sh/id', 1);
     expect((await c.next('publish')).properties?.subscriptionIdentifiers).toEqual([9]);
+  });
+
+  test('shared - [MQTT-3.3.4-5] when a client gets one copy through its shared and one through its non-shared subscription, each carries its own Subscription Identifier', async () => {
+    const w = await start();
+    const c = await w.raw();
+    await subscribe(c, sub('$share/g/sh/ids', 1), { subscriptionIdentifiers: [1] });
+    await subscribe(c, sub('sh/ids', 1), { subscriptionIdentifiers: [2] });
+    await subscribe(c, sub('sh/+', 1), { subscriptionIdentifiers: [3] });
+    await publishN(w, 'sh/ids', 1);
+    const copies = await publishes(c, 2);
+    const ids = copies.map((p) => [...(p.properties?.subscriptionIdentifiers ?? [])].sort());
+    // The shared copy names the shared subscription only; the other copy the non-shared ones.
+    expect(ids.sort((a, b) => a[0]! - b[0]!)).toEqual([[1], [2, 3]]);
+    for (const p of copies) await ack(c, p);
+    await expectNoPublish(c);
   });
 
   test('shared - [MQTT-4.8.2-1] [MQTT-4.8.2-2] [§4.8.2] a client with a shared and a non-shared subscription matching a topic gets a copy for each', async () => {

@@ -1,4 +1,5 @@
 /** SUBSCRIBE and SUBACK (MQTT 5.0 §3.8, §3.9; 3.1.1 §3.8, §3.9). */
+import { encodePacket } from '@flockmq/protocol';
 import {
   ack,
   expectClosedSilently,
@@ -26,6 +27,30 @@ describe('SUBACK', () => {
       c.send({ type: 'subscribe', packetId: 777, subscriptions: [sub('s/a', 2)] });
       const suback = await c.next('suback');
       expect(suback).toMatchObject({ packetId: 777, reasonCodes: [2] });
+    },
+  );
+
+  test.each([5, 4] as const)(
+    "subscribe - [MQTT-2.2.1-6] [MQTT-2.3.1-7 (3.1.1)] SUBACKs and UNSUBACKs to requests sent in one write each carry their own request's packet identifier (level %i)",
+    async (protocolVersion) => {
+      const w = await start();
+      const c = await w.raw({ protocolVersion });
+      const ids = [0x0101, 0xfffe, 5, 0x8000];
+      c.sendBytes(
+        Buffer.concat([
+          encodePacket({ type: 'subscribe', packetId: ids[0]!, subscriptions: [sub('s/one', 1)] }, protocolVersion),
+          encodePacket({ type: 'unsubscribe', packetId: ids[1]!, topicFilters: ['s/one'] }, protocolVersion),
+          encodePacket({ type: 'subscribe', packetId: ids[2]!, subscriptions: [sub('s/two', 0)] }, protocolVersion),
+          encodePacket({ type: 'unsubscribe', packetId: ids[3]!, topicFilters: ['s/none'] }, protocolVersion),
+        ]),
+      );
+      const answers = [await c.next(), await c.next(), await c.next(), await c.next()];
+      expect(answers.map((p) => [p.type, 'packetId' in p && p.packetId])).toEqual([
+        ['suback', ids[0]],
+        ['unsuback', ids[1]],
+        ['suback', ids[2]],
+        ['unsuback', ids[3]],
+      ]);
     },
   );
 
@@ -94,6 +119,20 @@ describe('SUBACK', () => {
     expect(
       (await subscribe(c, [sub('s/+', 1), sub('s/plain', 1), sub('$share/g/s/plain', 1), sub('s/#', 0)])).reasonCodes,
     ).toEqual([0xa2, 1, 0x9e, 0xa2]);
+  });
+
+  test('subscribe - [MQTT-3.8.3-2 (3.1.1)] a broker without wildcard subscriptions refuses every 3.1.1 filter that has a wildcard, and delivers nothing for it', async () => {
+    const w = await start({ limits: { wildcardSubscriptionAvailable: false } });
+    const c = await w.raw({ protocolVersion: 4 });
+    const suback = await subscribe(c, [sub('w/+', 1), sub('w/#', 1), sub('#', 1), sub('+/x', 1), sub('w/x', 1)]);
+    expect(suback.reasonCodes).toEqual([0x80, 0x80, 0x80, 0x80, 1]);
+    const publisher = await w.raw({ protocolVersion: 4 });
+    await publish(publisher, 'w/y', 'wildcard only', { qos: 1 });
+    await publish(publisher, 'w/x', 'exact', { qos: 1 });
+    const p = await c.next('publish');
+    expect(p.payload.toString()).toBe('exact');
+    await ack(c, p);
+    await expectNoPublish(c);
   });
 
   test('subscribe - [§3.9.3] a filter refused by authorisation gets 0x87 (MQTT 5) and 0x80 (3.1.1)', async () => {
@@ -215,7 +254,7 @@ describe('bad SUBSCRIBE packets', () => {
   test.each([
     ['reserved bits', 0x05],
     ['QoS 3', 0x03],
-  ])('subscribe - [MQTT-3-8.3-4 (3.1.1)] %s in a 3.1.1 requested QoS close the connection', async (_name, options) => {
+  ])('subscribe - [MQTT-3.8.3-4 (3.1.1)] %s in a 3.1.1 requested QoS close the connection', async (_name, options) => {
     const w = await start();
     const c = await w.raw({ protocolVersion: 4 });
     c.sendBytes(frame(0x82, Buffer.from([0, 1]), strBytes('s/a'), Buffer.from([options])));

@@ -64,7 +64,7 @@ describe('when the will is published', () => {
   );
 
   test.each([5, 4] as const)(
-    'will - [MQTT-3.14.4-3] [MQTT-3.1.2-10] [MQTT-3.14.4-3 (3.1.1)] a normal DISCONNECT discards the will (level %i)',
+    'will - [MQTT-3.14.4-3] [MQTT-3.1.2-10] [MQTT-3.14.4-3 (3.1.1)] [MQTT-3.1.2-10 (3.1.1)] a normal DISCONNECT discards the will (level %i)',
     async (protocolVersion) => {
       const w = await start();
       const c = await watcher(w);
@@ -109,6 +109,17 @@ describe('when the will is published', () => {
     await leave(w, first, clientId, 'drop');
     expect((await c.next('publish')).topic).toBe(WILL_TOPIC);
     await leave(w, await persistent(w, clientId), clientId, 'drop');
+    expect(await firstSeen(w, c)).toBe(MARKER);
+  });
+
+  test('will - [MQTT-3.1.2-10 (3.1.1)] [MQTT-3.1.2-12 (3.1.1)] a 3.1.1 will is published once: a later connection of the session without the will flag publishes nothing', async () => {
+    const w = await start();
+    const c = await watcher(w, 2, 4);
+    const clientId = uniqueId('once4');
+    const first = await persistent(w, clientId, { protocolVersion: 4, will: will() });
+    await leave(w, first, clientId, 'drop');
+    expect((await c.next('publish')).topic).toBe(WILL_TOPIC);
+    await leave(w, await persistent(w, clientId, { protocolVersion: 4 }), clientId, 'drop');
     expect(await firstSeen(w, c)).toBe(MARKER);
   });
 

@@ -14,6 +14,12 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
   const v5 = packet.protocolVersion === 5;
   const props = packet.properties ?? {};
   channel.protocolVersion = packet.protocolVersion;
+  if (v5) {
+    // Known before any CONNACK goes out, a refusal included: its Reason String must fit too [MQTT-3.2.2-19].
+    channel.clientReceiveMaximum = props.receiveMaximum ?? 65535;
+    channel.clientMaxPacketSize = props.maximumPacketSize ?? PROTOCOL_MAX_PACKET;
+    channel.requestProblemInformation = props.requestProblemInformation !== 0;
+  }
 
   const refuse = (reasonCode: number, detail: string): void => {
     channel.log.info({ reasonCode, detail, clientId: packet.clientId }, 'connect_refused');
@@ -69,12 +75,6 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
     const result = await broker.hooks.authenticate({ ...channel.info, password: packet.password });
     if (!result.ok) return refuse(result.reasonCode, result.reason ?? 'not authorized');
     if (channel.state !== 'connecting') return;
-  }
-
-  if (v5) {
-    channel.clientReceiveMaximum = props.receiveMaximum ?? 65535;
-    channel.clientMaxPacketSize = props.maximumPacketSize ?? PROTOCOL_MAX_PACKET;
-    channel.requestProblemInformation = props.requestProblemInformation !== 0;
   }
 
   const requestedExpiry = v5 ? (props.sessionExpiryInterval ?? 0) : packet.clean ? 0 : 0xffffffff;
