@@ -308,6 +308,13 @@ export function describeClusterBusContract(name: string, createHub: () => Promis
       expect(b.ups).toEqual([a.id]);
     });
 
+    test('cluster bus - a node knows the running nodes once its start has resolved', async () => {
+      const [a, b] = await startNodes('a', 'b');
+      const c = await startNode('c');
+      expect(new Set(c.bus.peers())).toEqual(new Set([a!.id, b!.id]));
+      await waitFor(() => a!.bus.peers().has(c.id) && b!.bus.peers().has(c.id), 'the others to see c');
+    });
+
     test('cluster bus - a node that closes goes down for the others', async () => {
       const [a, b, c] = await startNodes('a', 'b', 'c');
       await b!.bus.close();

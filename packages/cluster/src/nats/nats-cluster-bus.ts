@@ -46,6 +46,11 @@ export interface NatsClusterBusOptions {
   deadAfterMs?: number;
   /** How long an acknowledged forward waits for the receiver's answer (default 5000 ms). */
   forwardTimeoutMs?: number;
+  /**
+   * How long start() listens for the other nodes before resolving, so peers() is complete when it
+   * does (default heartbeatMs: every live node beats within one period; 0 resolves at once).
+   */
+  discoveryMs?: number;
   /** Pause between reconnection attempts to NATS (default 500 ms, plus jitter). */
   reconnectWaitMs?: number;
   /** Drives heartbeats and liveness (network timeouts use real time). */
@@ -69,6 +74,7 @@ export class NatsClusterBus implements ClusterBus {
   private readonly heartbeatMs: number;
   private readonly forwardTimeoutMs: number;
   private readonly reconnectWaitMs: number;
+  private readonly discoveryMs: number;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly connectionOptions: NatsClusterBusOptions['connection'];
@@ -94,6 +100,7 @@ export class NatsClusterBus implements ClusterBus {
     this.heartbeatMs = options.heartbeatMs ?? 1000;
     this.forwardTimeoutMs = options.forwardTimeoutMs ?? 5000;
     this.reconnectWaitMs = options.reconnectWaitMs ?? 500;
+    this.discoveryMs = options.discoveryMs ?? this.heartbeatMs;
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child({ component: 'nats_bus' });
     this.connectionOptions = options.connection;
@@ -149,8 +156,13 @@ export class NatsClusterBus implements ClusterBus {
     this.isConnected = true;
     void this.watchStatus(nc);
     void nc.closed().then(() => (this.isConnected = false));
-    this.log.info({ servers: this.servers, incarnation: this.incarnation }, 'nats_bus_started');
     this.tick();
+    // Peers answer a newcomer's first heartbeat at once; within one period every live node has beaten.
+    if (this.discoveryMs > 0) await new Promise((resolve) => setTimeout(resolve, this.discoveryMs));
+    this.log.info(
+      { servers: this.servers, incarnation: this.incarnation, peers: this.liveness.peers.size },
+      'nats_bus_started',
+    );
   }
 
   close(): Promise<void> {
