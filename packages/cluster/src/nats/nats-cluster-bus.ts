@@ -137,6 +137,10 @@ export class NatsClusterBus implements ClusterBus {
         cause: error,
       });
     }
+    if (this.closing) {
+      await nc.close();
+      throw new FlockError('FLOCK_ERR_CONFIG_INVALID', 'the bus was closed while starting');
+    }
     this.nc = nc;
     const on = (subject: string, handle: (msg: Msg) => void): void => {
       this.subscriptions.push(
@@ -450,8 +454,13 @@ export class NatsClusterBus implements ClusterBus {
   }
 
   private respond(msg: Msg, frame: Frame): void {
-    const bytes = encodeFrame(frame);
-    if (msg.respond(bytes)) this.stats.countSent(frame.kind, bytes.length);
+    try {
+      const bytes = encodeFrame(frame);
+      if (msg.respond(bytes)) this.stats.countSent(frame.kind, bytes.length);
+    } catch (error) {
+      // The connection closed meanwhile: the requester times out and retries elsewhere.
+      this.log.warn({ err: describe(error), kind: frame.kind }, 'nats_reply_failed');
+    }
   }
 
   /** Decodes and counts a received frame; one that cannot be read is logged, counted and returned as the error. */
@@ -478,7 +487,11 @@ export class NatsClusterBus implements ClusterBus {
 
   private track(promise: Promise<unknown>): void {
     this.inflight.add(promise);
-    void promise.finally(() => this.inflight.delete(promise));
+    const done = (): void => void this.inflight.delete(promise);
+    promise.then(done, (error: unknown) => {
+      done();
+      this.log.error({ err: describe(error) }, 'cluster_bus_task_failed');
+    });
   }
 
   private forwardSubjectOf(nodeId: string): string {
