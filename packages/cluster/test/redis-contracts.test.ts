@@ -26,9 +26,18 @@ for (const [kind, start] of [
       await redis?.close();
     });
 
-    describeSessionStoreContract(`redis, ${kind}`, () => new RedisSessionStore(redis.client, { namespace: freshNamespace() }));
-    describeRetainStoreContract(`redis, ${kind}`, () => new RedisRetainStore(redis.client, { namespace: freshNamespace() }));
-    describeRouteRegistryContract(`redis, ${kind}`, () => new RedisRouteRegistry(redis.client, { namespace: freshNamespace() }));
+    describeSessionStoreContract(
+      `redis, ${kind}`,
+      () => new RedisSessionStore(redis.client, { namespace: freshNamespace() }),
+    );
+    describeRetainStoreContract(
+      `redis, ${kind}`,
+      () => new RedisRetainStore(redis.client, { namespace: freshNamespace() }),
+    );
+    describeRouteRegistryContract(
+      `redis, ${kind}`,
+      () => new RedisRouteRegistry(redis.client, { namespace: freshNamespace() }),
+    );
     describeNodeRegistryContract(`redis, ${kind}`, async () => ({
       registry: new RedisNodeRegistry(redis.client, { namespace: freshNamespace() }),
       advance: (ms) => advanceRedisClock(redis.client, ms),

@@ -265,3 +265,17 @@ export function waitForRedis(client: RedisClient, timeoutMs = 10_000): Promise<v
     client.once('ready', onReady);
   });
 }
+
+/**
+ * Closes a client: QUIT (pending replies arrive first), then disconnect, which also stops the
+ * Sentinel failover detector's connections (QUIT alone leaves them reconnecting).
+ */
+export async function closeRedisClient(client: RedisClient): Promise<void> {
+  try {
+    if (client.status !== 'end') await client.quit();
+  } catch {
+    // Not connected: nothing to wait for.
+  } finally {
+    client.disconnect();
+  }
+}

@@ -23,5 +23,5 @@ export type { RedisStoreOptions } from './redis-session-store';
 export { RedisRetainStore } from './redis-retain-store';
 export { RedisRouteRegistry } from './redis-route-registry';
 export { RedisNodeRegistry } from './redis-node-registry';
-export { backoff, createRedisClient, parseRedisUrl, redact, waitForRedis } from './connect';
+export { backoff, closeRedisClient, createRedisClient, parseRedisUrl, redact, waitForRedis } from './connect';
 export type { RedisAddressPart, RedisClientOptions, RedisTarget } from './connect';

@@ -3,10 +3,10 @@
  * Redis Cluster of three masters. Each store under test gets its own key namespace, so tests
  * share a server without seeing each other's keys.
  */
-import { pollUntil } from '@flockmq/testkit/fixtures/poll';
-import { startRedis, startRedisCluster } from '@flockmq/testkit/fixtures/redis';
-import type { RedisClusterFixture, RedisFixture } from '@flockmq/testkit/fixtures/redis';
-import { createRedisClient, waitForRedis } from '../../src/redis/connect';
+import { pollUntil } from '../../../testkit/src/fixtures/poll';
+import { startRedis, startRedisCluster } from '../../../testkit/src/fixtures/redis';
+import type { RedisClusterFixture, RedisFixture } from '../../../testkit/src/fixtures/redis';
+import { closeRedisClient, createRedisClient, waitForRedis } from '../../src/redis/connect';
 import type { RedisClient } from '../../src/redis/scripts';
 
 export interface RedisUnderTest {
@@ -28,7 +28,11 @@ export function freshNamespace(): string {
   return `t${process.pid}-${Date.now().toString(36)}-${counter++}`;
 }
 
-async function open(kind: 'single' | 'cluster', url: string, fixture: { close(): Promise<void> }): Promise<RedisUnderTest> {
+async function open(
+  kind: 'single' | 'cluster',
+  url: string,
+  fixture: { close(): Promise<void> },
+): Promise<RedisUnderTest> {
   const clients: RedisClient[] = [];
   const connect = async (): Promise<RedisClient> => {
     const client = createRedisClient(url);
@@ -44,7 +48,7 @@ async function open(kind: 'single' | 'cluster', url: string, fixture: { close():
       url,
       connect,
       close: async () => {
-        await Promise.allSettled(clients.map((c) => c.quit().catch(() => c.disconnect())));
+        await Promise.all(clients.map((c) => closeRedisClient(c)));
         await fixture.close();
       },
     };
