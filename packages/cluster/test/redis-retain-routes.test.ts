@@ -171,7 +171,7 @@ for (const [kind, start] of [
       expect(await registry.purgeNode('big')).toBe(1000);
       expect((await registry.snapshot()).size).toBe(2000);
       expect(await registry.purgeNode('big')).toBe(0);
-      expect(await redis.client.zrange(registry.keys.routeIndex(), 0, -1)).toEqual(['small']);
+      expect(await redis.client.zrange(registry.keys.routeIndex(), 0, '-1')).toEqual(['small']);
     });
 
     test('route registry - a node purged by another process is indexed again on its next add', async () => {
