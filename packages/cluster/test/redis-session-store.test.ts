@@ -6,7 +6,8 @@
 import { FlockError } from '@flockmq/protocol';
 import type { PendingMessage, SessionState } from '@flockmq/broker';
 import { pending, sessionState } from '../../broker/test/contracts/fixtures';
-import { startRedis } from '../../testkit/src/fixtures/redis';
+import { pollUntil } from '../../testkit/src/fixtures/poll';
+import { startRedis, startRedisCluster } from '../../testkit/src/fixtures/redis';
 import { closeRedisClient, createRedisClient, waitForRedis } from '../src/redis/connect';
 import { RedisSessionStore } from '../src/redis/redis-session-store';
 import type { RedisClient } from '../src/redis/scripts';
@@ -348,4 +349,43 @@ describe('RedisSessionStore across a Redis restart', () => {
       await server.close();
     }
   }, 60_000);
+
+  test('session store - keeps working after a Redis Cluster master restarts', async () => {
+    const cluster = await startRedisCluster({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+    const client = createRedisClient(cluster.urls);
+    try {
+      await waitForRedis(client, 20_000);
+      const store = new RedisSessionStore(client, { namespace: freshNamespace() });
+      // Enough ids to have sessions on every master.
+      const ids = Array.from({ length: 24 }, (_, i) => `c{${i}}`);
+      for (const id of ids) {
+        const { epoch } = await store.claim(id, 'node-a');
+        await store.save(sessionState(id), epoch);
+        await store.append(id, pending('t', `before ${id}`), 10, 'drop-new');
+      }
+      await cluster.nodes[0]!.stop();
+      await cluster.nodes[0]!.restart();
+      await cluster.waitUntilHealthy();
+      // Once the cluster is healthy again, every session is reachable and writable.
+      await pollUntil(
+        async () => {
+          try {
+            for (const id of ids) await store.claim(id, 'node-b');
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { timeoutMs: 20_000, intervalMs: 100, what: 'claims on every master after the restart' },
+      );
+      for (const id of ids) {
+        expect(payloads(await store.load(id))).toEqual([`before ${id}`]);
+        expect(await store.append(id, pending('t', 'after'), 10, 'drop-new')).toEqual({ result: 'queued', seq: 2 });
+      }
+      expect((await store.ownedBy('node-b')).sort()).toEqual([...ids].sort());
+    } finally {
+      await closeRedisClient(client);
+      await cluster.close();
+    }
+  }, 90_000);
 });

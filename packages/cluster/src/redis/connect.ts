@@ -20,6 +20,15 @@
  *   Readiness: `client.status === 'ready'`, or await `waitForRedis(client)`.
  * - Sentinel: the failover detector is on; a READONLY reply (a demoted master) reconnects and
  *   resends that command, which Redis refused without running.
+ * - Redis Cluster: the whole cluster is reconnected forever (same backoff), no offline queue.
+ *   ioredis's own redirection handling stays on: MOVED/ASK are followed, and a command that
+ *   meets CLUSTERDOWN or a closed node connection during a failover is retried every 100 ms up to
+ *   16 times (bounded: about 1.6 s) before it rejects. Such a retry may run a script twice if the
+ *   first attempt reached Redis before the connection dropped — the same at-least-once outcome as
+ *   a publisher resending after an unacknowledged publish.
+ * - Auto-pipelining (single server and Sentinel): commands issued in the same event-loop turn go
+ *   out in one write. Off for Redis Cluster, where ioredis 6 groups scripts of different slots into
+ *   one pipeline and rejects them.
  */
 import type { ConnectionOptions } from 'node:tls';
 import { FlockError } from '@flockmq/protocol';
@@ -203,6 +212,7 @@ export function createRedisClient(url: string | readonly string[], options: Redi
   const retry = backoff(options.maxBackoffMs ?? 2000);
   const tls = target.tls ? { ...options.tls } : undefined;
   const common: RedisOptions = {
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     enableReadyCheck: true,
@@ -244,7 +254,9 @@ export function createRedisClient(url: string | readonly string[], options: Redi
         clusterRetryStrategy: retry,
         enableOfflineQueue: false,
         enableReadyCheck: true,
-        redisOptions: common,
+        // ioredis 6 auto-pipelining on a Cluster mixes scripts of different slots into one
+        // pipeline and rejects them ("All keys in the pipeline should belong to the same slots").
+        redisOptions: { ...common, enableAutoPipelining: false },
         ...options.clusterOptions,
       });
   }
