@@ -293,6 +293,34 @@ for (const [kind, start] of [
       expect(await redis.client.zscore(ownedKey, 'ghost')).toBeNull();
     });
 
+    test('session store - list() sees every session that exists throughout, while others are deleted meanwhile', async () => {
+      const ids = Array.from({ length: 2000 }, (_, i) => `many/${i}`);
+      for (let i = 0; i < ids.length; i += 200) {
+        await Promise.all(
+          ids.slice(i, i + 200).map(async (id) => {
+            const { epoch } = await store.claim(id, 'node-a');
+            await store.save(sessionState(id), epoch);
+          }),
+        );
+      }
+      const doomed = ids.filter((_, i) => i % 2 === 1);
+      const kept = ids.filter((_, i) => i % 2 === 0);
+      const other = storeOn(nodeA);
+      const [listed, owned] = await Promise.all([
+        store.list(),
+        store.ownedBy('node-a'),
+        (async () => {
+          for (let i = 0; i < doomed.length; i += 100) {
+            await Promise.all(doomed.slice(i, i + 100).map((id) => other.delete(id)));
+          }
+        })(),
+      ]);
+      const listedSet = new Set(listed);
+      expect(kept.filter((id) => !listedSet.has(id))).toEqual([]);
+      expect(new Set(owned).size).toBe(ids.length);
+      expect((await store.list()).sort()).toEqual([...kept].sort());
+    });
+
     test('session store - release, takeover and delete leave no index members behind', async () => {
       const a = await store.claim(clientId, 'node-a');
       await store.save(sessionState(clientId), a.epoch);

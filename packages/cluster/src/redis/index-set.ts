@@ -32,15 +32,20 @@ export class IndexSet {
     await this.scripts.run('indexTouch', [this.key], [member]);
   }
 
-  /** Every entry, read in pages (the index is not read atomically as a whole). */
+  /**
+   * Every entry, read with ZSCAN: a member present for the whole scan is returned even while
+   * others are added or pruned meanwhile (paging by rank would skip some). A member seen twice
+   * keeps the first score read; a stale score only makes a later prune skip it.
+   */
   async entries(): Promise<IndexEntry[]> {
-    const out: IndexEntry[] = [];
-    for (let start = 0; ; start += PAGE) {
-      const reply = (await this.client.zrange(this.key, start, String(start + PAGE - 1), 'WITHSCORES')) as unknown[];
-      const page = withScores(reply);
-      out.push(...page);
-      if (page.length < PAGE) return out;
-    }
+    const seen = new Map<string, IndexEntry>();
+    let cursor = '0';
+    do {
+      const [next, flat] = (await this.client.zscan(this.key, cursor, 'COUNT', PAGE)) as [string, unknown[]];
+      cursor = String(next);
+      for (const entry of withScores(flat)) if (!seen.has(entry.member)) seen.set(entry.member, entry);
+    } while (cursor !== '0');
+    return [...seen.values()];
   }
 
   async members(): Promise<string[]> {
@@ -73,7 +78,7 @@ export class IndexSet {
   }
 }
 
-/** ZRANGE … WITHSCORES is flat over RESP2 and pairs over RESP3: both become entries. */
+/** Member/score replies come flat (RESP2, ZSCAN) or as pairs (RESP3 ZRANGE): both become entries. */
 function withScores(reply: unknown[]): IndexEntry[] {
   const out: IndexEntry[] = [];
   if (reply.length > 0 && Array.isArray(reply[0])) {

@@ -68,7 +68,7 @@ export class RedisRetainStore implements RetainStore {
 
   /**
    * Without wildcards: 1 HGET. With a literal first level: HSCAN of that shard. With a wildcard
-   * first level: ZRANGE of the index + HSCAN of every shard ('$' shards skipped [MQTT-4.7.2-1]).
+   * first level: ZSCAN of the index + HSCAN of every shard ('$' shards skipped [MQTT-4.7.2-1]).
    */
   async match(filter: string): Promise<Message[]> {
     if (!isWildcardFilter(filter)) {
@@ -104,7 +104,7 @@ export class RedisRetainStore implements RetainStore {
     return removed === 1;
   }
 
-  /** ZRANGE of the index + 1 HLEN per shard. */
+  /** ZSCAN of the index + 1 HLEN per shard. */
   async size(): Promise<number> {
     const shards = await this.index.members();
     const sizes = await Promise.all(shards.map((shard) => this.client.hlen(this.keys.retainShard(shard))));

@@ -63,7 +63,7 @@ export class RedisRouteRegistry implements RouteRegistry {
     return [...out];
   }
 
-  /** ZRANGE of the index + SSCAN of every node's set. */
+  /** ZSCAN of the index + SSCAN of every node's set. */
   async snapshot(): Promise<Map<string, Set<string>>> {
     const nodes = await this.index.members();
     const perNode = await Promise.all(nodes.map((node) => this.scanRoutes(node)));

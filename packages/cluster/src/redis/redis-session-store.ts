@@ -189,13 +189,13 @@ export class RedisSessionStore implements SessionStore {
     return true;
   }
 
-  /** ZRANGE of the sessions index (in pages) + 1 EXISTS per member; stale members are pruned. */
+  /** ZSCAN of the sessions index + 1 EXISTS per member; stale members are pruned. */
   async list(): Promise<string[]> {
     const kept = await this.sessionIndex.prune(await this.sessionIndex.entries(), (id) => this.exists(id));
     return kept.map((entry) => entry.member);
   }
 
-  /** ZRANGE of the node's index + 1 HGET per member; members the node no longer owns are pruned. */
+  /** ZSCAN of the node's index + 1 HGET per member; members the node no longer owns are pruned. */
   async ownedBy(nodeId: string): Promise<string[]> {
     const index = this.ownedIndex(nodeId);
     const kept = await index.prune(await index.entries(), (id) => this.isOwnedBy(id, nodeId));
