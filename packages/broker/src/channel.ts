@@ -276,9 +276,13 @@ export class Channel {
     this.flushScheduled = false;
     if (this.outbox.length === 0) return;
     const data = this.outbox.length === 1 ? this.outbox[0]! : Buffer.concat(this.outbox, this.outboxBytes);
+    const wasCongested = this.congested;
     this.outbox = [];
     this.outboxBytes = 0;
     this.transport.write(data);
+    // A large batch can go straight to the kernel: write() then returns true and no 'drain'
+    // follows, so what waited on the congestion (queued messages, paused reading) resumes here.
+    if (wasCongested && !this.congested) this.onDrain();
   }
 
   /** True when the client is reading too slowly to take more right now. */
