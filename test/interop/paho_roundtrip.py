@@ -147,8 +147,9 @@ def retained(args):
 
 def subscribe_only(args):
     sub = Client(args, args.prefix + "-sub")
-    granted = sub.subscribe(args.topic, args.qos)
+    # Set before SUBSCRIBE: a retained message can arrive right behind the SUBACK.
     sub.on_message_hook = lambda record: emit(dict(record, event="message"))
+    granted = sub.subscribe(args.topic, args.qos)
     emit({"event": "subscribed", "granted": granted})
     sub.wait_messages(args.count)
     sub.close()

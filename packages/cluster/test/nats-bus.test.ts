@@ -247,7 +247,7 @@ describe('NATS cluster bus on one server', () => {
 
   test('nats bus - start refuses an unreachable NATS with a typed error', async () => {
     const bus = new NatsClusterBus({ nodeId: uniqueId('x'), servers: 'nats://127.0.0.1:1' });
-    await expect(bus.start(new Recorder())).rejects.toMatchObject({ code: 'FLOCK_ERR_CONFIG_INVALID' });
+    await expect(bus.start(new Recorder())).rejects.toMatchObject({ code: 'FLOCK_ERR_UNREACHABLE' });
     await bus.close();
   });
 });

@@ -13,7 +13,11 @@ export type FlockErrorCode =
   | 'FLOCK_ERR_FENCED'
   | 'FLOCK_ERR_SESSION_NOT_FOUND'
   | 'FLOCK_ERR_FORWARD_FAILED'
-  | 'FLOCK_ERR_WIRE_FORMAT';
+  | 'FLOCK_ERR_WIRE_FORMAT'
+  /** A backend (Redis, NATS) could not be reached. */
+  | 'FLOCK_ERR_UNREACHABLE'
+  /** Work given up because the node is shutting down. */
+  | 'FLOCK_ERR_CANCELLED';
 
 /** Base class of every error FlockMQ raises on purpose. */
 export class FlockError extends Error {

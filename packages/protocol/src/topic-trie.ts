@@ -37,10 +37,7 @@ class TrieNode<V> {
   /** Whether the node holds nothing; `removeChild` drops a children map once it empties. */
   isEmpty(): boolean {
     return (
-      this.filter === undefined &&
-      this.plus === undefined &&
-      this.hash === undefined &&
-      this.children === undefined
+      this.filter === undefined && this.plus === undefined && this.hash === undefined && this.children === undefined
     );
   }
 

@@ -54,11 +54,7 @@ export function topicNameError(topic: string, limits?: TopicLimits): string | un
 }
 
 /** Undefined when filter[start..] is a valid non-shared filter, else a reason. */
-function plainFilterError(
-  filter: string,
-  start: number,
-  limits: TopicLimits | undefined,
-): string | undefined {
+function plainFilterError(filter: string, start: number, limits: TopicLimits | undefined): string | undefined {
   const end = filter.length;
   if (start === end) return 'empty'; // [MQTT-4.7.3-1]
   let levels = 1;

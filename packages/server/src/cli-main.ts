@@ -125,6 +125,7 @@ async function start(argv: readonly string[], io: CliIo): Promise<number> {
   // right after it was created) still shuts down gracefully instead of killing the process.
   let signalled: Signal | undefined;
   let shutdown: (() => void) | undefined;
+  const startUp = new AbortController();
   const onSignal = (signal: Signal): void => {
     if (signalled !== undefined) {
       io.stderr.write(`flockmq: ${signal} again, exiting without waiting for shutdown\n`);
@@ -133,6 +134,7 @@ async function start(argv: readonly string[], io: CliIo): Promise<number> {
     }
     signalled = signal;
     logger.info({ signal }, 'shutdown_requested');
+    startUp.abort();
     shutdown?.();
   };
   const onInt = (): void => onSignal('SIGINT');
@@ -146,9 +148,11 @@ async function start(argv: readonly string[], io: CliIo): Promise<number> {
 
   let server: FlockServer;
   try {
-    server = await startServer(config, { logger });
+    server = await startServer(config, { logger, signal: startUp.signal });
   } catch (error) {
     removeHandlers();
+    // Stopped while still waiting for Redis or NATS: a clean exit, not a failure.
+    if ((error as { code?: unknown }).code === 'FLOCK_ERR_CANCELLED') return EXIT_OK;
     return report(io, error);
   }
   io.onStarted?.(server);

@@ -9,6 +9,7 @@ import { listenTcp } from './listeners/tcp';
 import { listenWs } from './listeners/ws';
 import { DEFAULT_CLOSE_GRACE_MS, type Listener } from './listeners/listener';
 import { createLogger } from './logging';
+import { connectCluster, isClusterMode, type ClusterConnection } from './cluster-mode';
 
 export interface StartServerOptions {
   /** Default: a pino logger built from config.logLevel and config.nodeId. */
@@ -17,6 +18,8 @@ export interface StartServerOptions {
   closeGraceMs?: number;
   /** Broker options not covered by the config (hooks, an injected clock, backends). */
   brokerOptions?: Omit<BrokerOptions, 'nodeId' | 'limits' | 'logger'>;
+  /** Cancels a start that is still waiting for Redis or NATS (a SIGTERM during start-up). */
+  signal?: AbortSignal;
 }
 
 export interface FlockServer {
@@ -26,6 +29,8 @@ export interface FlockServer {
   readonly tcpPort: number;
   /** The bound MQTT/WebSocket port, or null when config.wsPort is 'off'. */
   readonly wsPort: number | null;
+  /** Whether the node can take clients: listening, not closing, and in cluster mode Redis and NATS reachable. */
+  readonly ready: boolean;
   /** Stops accepting, closes the broker (MQTT 5 clients get 0x8B), closes the listeners. Idempotent. */
   close(): Promise<void>;
   /** Resolves when close() has finished, however it was started. */
@@ -39,8 +44,23 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const logger = options.logger ?? createLogger({ level: config.logLevel, nodeId: config.nodeId });
   const graceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
 
-  const broker = new Broker({ ...options.brokerOptions, nodeId: config.nodeId, limits: config.limits, logger });
-  await broker.start();
+  const cluster: ClusterConnection | undefined = isClusterMode(config)
+    ? await connectCluster(config, logger, options.signal)
+    : undefined;
+  const broker = new Broker({
+    ...options.brokerOptions,
+    ...cluster?.brokerOptions,
+    nodeId: config.nodeId,
+    limits: config.limits,
+    logger,
+  });
+  try {
+    if (cluster) await cluster.startWhenReachable(() => broker.start());
+    else await broker.start();
+  } catch (error) {
+    await cluster?.close();
+    throw error;
+  }
 
   const listeners: Listener[] = [];
   try {
@@ -60,6 +80,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   } catch (error) {
     await Promise.allSettled(listeners.map((listener) => listener.close(0)));
     await broker.close();
+    await cluster?.close();
     throw error;
   }
 
@@ -89,6 +110,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         broker.close(),
         ...listeners.map((listener) => listener.close(graceMs)),
       ]);
+      await cluster?.close();
       logger.info({}, 'server_closed');
       markClosed();
       if (brokerClosed.status === 'rejected') throw brokerClosed.reason;
@@ -101,6 +123,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     config,
     tcpPort: tcp?.port ?? config.port,
     wsPort: ws?.port ?? null,
+    get ready() {
+      return closing === undefined && (cluster?.healthy ?? true);
+    },
     close,
     closed: () => closedPromise,
     [Symbol.asyncDispose]: close,

@@ -167,7 +167,10 @@ describe('config - sources', () => {
           ? (c.limits as unknown as Record<string, unknown>)[setting.key]
           : (c as unknown as Record<string, unknown>)[setting.key];
       const file = setting.group === 'limits' ? { limits: { [setting.key]: value } } : { [setting.key]: value };
-      const ws = setting.key === 'port' ? ['--ws-port', 'off'] : [];
+      // Cluster mode takes both endpoints: each is given with its partner from the command line.
+      const partner =
+        setting.key === 'redis' ? ['--nats', 'nats://n:1'] : setting.key === 'nats' ? ['--redis', 'redis://r:1'] : [];
+      const ws = [...(setting.key === 'port' ? ['--ws-port', 'off'] : []), ...partner];
       expect([setting.flag, get(load({ argv: [`--${setting.flag}=${text}`, ...ws] }))]).toEqual([setting.flag, value]);
       expect([setting.env, get(load({ env: { [setting.env]: text }, argv: ws }))]).toEqual([setting.env, value]);
       expect([
@@ -183,6 +186,16 @@ describe('config - sources', () => {
     expect(load({ argv: ['--config', 'f.json'], files: { 'f.json': json({ wsPort: 'off' }) } }).wsPort).toBe('off');
   });
 
+  test('config - Redis without NATS (or NATS without Redis) is refused, naming the missing one', () => {
+    const noNats = loadError({ argv: ['--redis', 'redis://r:6379'] });
+    expect(noNats.code).toBe('FLOCK_ERR_CONFIG_INVALID');
+    expect(noNats.message).toMatch(/--redis is set but --nats is not/);
+    const noRedis = loadError({ env: { FLOCKMQ_NATS: 'nats://n:4222' } });
+    expect(noRedis.message).toMatch(/FLOCKMQ_NATS is set but --redis is not/);
+    const neither = load({});
+    expect([neither.redis, neither.nats]).toEqual(['', '']);
+  });
+
   test('config - cluster endpoints: every Redis form and a NATS server list are accepted, a bad one is named', () => {
     for (const url of [
       'redis://r:6379',
@@ -190,9 +203,11 @@ describe('config - sources', () => {
       'redis-sentinel://s1:26379,s2:26379/mymaster',
       'redis-cluster://c1:7000,c2:7001',
     ]) {
-      expect(load({ argv: ['--redis', url] }).redis).toBe(url);
+      expect(load({ argv: ['--redis', url, '--nats', 'nats://n:4222'] }).redis).toBe(url);
     }
-    expect(load({ env: { FLOCKMQ_NATS: 'nats://n1:4222,tls://n2:4222' } }).nats).toBe('nats://n1:4222,tls://n2:4222');
+    expect(
+      load({ argv: ['--redis', 'redis://r:6379'], env: { FLOCKMQ_NATS: 'nats://n1:4222,tls://n2:4222' } }).nats,
+    ).toBe('nats://n1:4222,tls://n2:4222');
     const error = loadError({ argv: ['--nats', 'n1:4222'] });
     expect(error.code).toBe('FLOCK_ERR_CONFIG_INVALID');
     expect(error.message).toContain('--nats');

@@ -133,7 +133,7 @@ export class NatsClusterBus implements ClusterBus {
         maxPingOut: this.connectionOptions?.maxPingOut ?? 2,
       });
     } catch (error) {
-      throw new FlockError('FLOCK_ERR_CONFIG_INVALID', `cannot connect to NATS at ${this.servers.join(', ')}`, {
+      throw new FlockError('FLOCK_ERR_UNREACHABLE', `cannot connect to NATS at ${this.servers.join(', ')}`, {
         cause: error,
       });
     }

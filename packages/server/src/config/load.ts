@@ -170,4 +170,11 @@ function checkConsistency(config: ServerConfig, sourceOf: (key: string) => strin
       `${sourceOf('wsPort')}: ${config.wsPort} is also the MQTT/TCP port (${sourceOf('port')}); choose another port or ${PORT_OFF}`,
     );
   }
+  // Cluster mode needs both: Redis holds the registry and sessions, NATS carries the fan-out.
+  if ((config.redis === '') !== (config.nats === '')) {
+    const [given, missing] = config.redis === '' ? (['nats', 'redis'] as const) : (['redis', 'nats'] as const);
+    throw configError(
+      `${sourceOf(given)} is set but --${missing} is not: cluster mode needs both --redis and --nats (neither runs the embedded single node)`,
+    );
+  }
 }
