@@ -99,7 +99,8 @@ export class Broker {
   constructor(options: BrokerOptions = {}) {
     this.nodeId = options.nodeId ?? hostname();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.log = (options.logger ?? silentLogger).child({ node: this.nodeId });
+    // The logger comes bound to the node (the server's carries `node` already).
+    this.log = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
     this.hooks = options.hooks ?? {};
     this.sessions = options.backends?.sessions ?? new MemorySessionStore();
@@ -175,7 +176,14 @@ export class Broker {
   ): Promise<OpenedSession | number> {
     const clientId = channel.clientId;
     const previous = this.connectLocks.get(clientId) ?? Promise.resolve();
-    const open = (): Promise<OpenedSession | number> => this.openSessionNow(channel, clean, expiryInterval, will);
+    const open = (): Promise<OpenedSession | number> =>
+      this.openSessionNow(channel, clean, expiryInterval, will).catch((error: unknown) => {
+        // G2: a CONNECT for this client id on another node claimed the session after this one
+        // did; the later claim wins, as if it had taken this connection over.
+        if ((error as { code?: unknown }).code !== 'FLOCK_ERR_FENCED') throw error;
+        this.log.info({ clientId }, 'connect_lost_race');
+        return ReasonCode.SessionTakenOver;
+      });
     const next = previous.then(open, open);
     this.connectLocks.set(clientId, next);
     next

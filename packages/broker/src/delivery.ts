@@ -179,23 +179,41 @@ export class Delivery {
 
   /**
    * [G3] QoS 1 messages a departing member had not acknowledged go back to their group at once
-   * (and queued shared messages too); QoS 2 ones stay with the member (MQTT 5 §4.8.2).
+   * (and queued shared messages too); QoS 2 ones stay with the member (MQTT 5 §4.8.2). Each goes
+   * to another member here that can take it now, else to the group's members on another node,
+   * else to the front of the group's backlog here.
    */
   returnSharedInflight(channel: Channel, session: Session): void {
-    const groups = new Set<SharedGroup>();
+    const returned: PendingMessage[] = [];
     const giveBack = (pending: PendingMessage): boolean => {
       if (pending.sharedGroup === undefined || pending.qos === 2) return false;
-      const group = this.broker.router.group(pending.sharedGroup);
-      if (!group) return false;
-      group.backlog.unshift(pending.message);
-      groups.add(group);
+      returned.push(pending);
       channel.complete(pending);
       return true;
     };
-    for (const [packetId, pending] of [...session.inflight].reverse()) {
+    for (const [packetId, pending] of [...session.inflight]) {
       if (giveBack(pending)) session.inflight.delete(packetId);
     }
     session.queue.removeWhere(giveBack);
-    for (const group of groups) this.drainGroup(group);
+    const backlogged = new Map<SharedGroup, Message[]>();
+    for (const { sharedGroup: key, message } of returned) {
+      const group = this.broker.router.group(key!);
+      const offered = group ? this.offerShared(group, message) : false;
+      if (offered !== false) {
+        if (offered) this.broker.track(offered);
+      } else if (this.broker.cluster?.forwardShared(key!, message)) {
+        // Taken by the group on another node.
+      } else if (group) {
+        let list = backlogged.get(group);
+        if (!list) backlogged.set(group, (list = []));
+        list.push(message);
+      } else {
+        this.broker.stats.drop('no_member');
+      }
+    }
+    for (const [group, messages] of backlogged) {
+      for (let i = messages.length - 1; i >= 0; i--) group.backlog.unshift(messages[i]!);
+      this.drainGroup(group);
+    }
   }
 }

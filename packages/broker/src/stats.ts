@@ -1,5 +1,6 @@
 /** Why a message was not delivered to one subscriber. */
-export type DropReason = 'congested' | 'queue_full' | 'packet_too_large' | 'offline_qos0' | 'not_authorized';
+export type DropReason =
+  'congested' | 'queue_full' | 'packet_too_large' | 'offline_qos0' | 'not_authorized' | 'no_member';
 
 /**
  * Plain counters the broker keeps on its hot paths (cheap increments); the server's metrics

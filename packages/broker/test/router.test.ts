@@ -14,7 +14,11 @@ const opts = (overrides: Partial<SubscriptionOptions> = {}): SubscriptionOptions
 function deliveries(router: Router, topic: string, origin = 'publisher') {
   const direct: Record<string, unknown> = {};
   const groups: string[] = [];
-  router.match(message(topic, 'x', { origin }), (clientId, d) => (direct[clientId] = d), (g) => groups.push(g.key));
+  router.match(
+    message(topic, 'x', { origin }),
+    (clientId, d) => (direct[clientId] = d),
+    (g) => groups.push(g.key),
+  );
   return { direct, groups };
 }
 

@@ -15,7 +15,6 @@ import {
   closeRedisClient,
   createRedisClient,
   redact,
-  waitForRedis,
   type RedisClient,
 } from '@flockmq/cluster';
 import { FlockError } from '@flockmq/protocol';
@@ -79,7 +78,9 @@ export async function connectCluster(
   });
 
   try {
-    await Promise.race([waitForRedis(redis, 365 * 24 * 3600 * 1000), aborted(signal)]);
+    // No deadline: a node started before its Redis waits for it (the line above says why).
+    const ready = new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', resolve)));
+    await Promise.race([ready, aborted(signal)]);
   } catch (error) {
     await closeRedisClient(redis);
     throw error;

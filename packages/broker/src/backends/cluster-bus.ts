@@ -96,4 +96,9 @@ export interface NodeRegistry {
   alive(): Promise<NodeInfo[]>;
   /** Lets exactly one surviving node clean up after a dead one (lock with a TTL). */
   claimCleanup(deadNodeId: string, byNodeId: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Drops the clean-up claim on a node id (called by the node when it starts a new life): a
+   * claim left from its previous death must not stop the clean-up after its next one.
+   */
+  clearCleanup(nodeId: string): Promise<void>;
 }

@@ -22,6 +22,10 @@ export class MemoryNodeRegistry implements NodeRegistry {
     return [...this.leases.values()].filter((lease) => lease.expiresAt > now).map((lease) => ({ ...lease.info }));
   }
 
+  async clearCleanup(nodeId: string): Promise<void> {
+    this.cleanups.delete(nodeId);
+  }
+
   async claimCleanup(deadNodeId: string, _byNodeId: string, ttlMs: number): Promise<boolean> {
     const now = this.clock.now();
     const held = this.cleanups.get(deadNodeId);

@@ -87,10 +87,13 @@ export class ClusterLink {
       },
       nodeDown: (nodeId) => void this.onNodeDown(nodeId),
     });
+    await this.nodes.clearCleanup(self);
     await this.renewLease();
-    // Routes left in the registry by an earlier life of this node id are stale.
+    // Routes left in the registry by an earlier life of this node id are stale, and the sessions
+    // that life owned (it may have died and restarted before anyone noticed) are adopted here.
     await this.broker.routes.purgeNode(self);
     await this.reconcile();
+    await this.adoptAll(self);
     this.every(this.options.leaseRenewMs, () => this.renewLease());
     this.every(this.options.reconcileMs, () => this.reconcile());
     this.broker.log.info({ peers: [...this.bus.peers()] }, 'cluster_joined');
@@ -208,6 +211,24 @@ export class ClusterLink {
       }
     }
     return matched;
+  }
+
+  /**
+   * Hands a shared-group message to the group's members on another node (a member here left
+   * without acknowledging it, and no other member here can take it now). False when the group
+   * has no members elsewhere.
+   */
+  forwardShared(key: string, message: Message): boolean {
+    const weights = new Map(this.replica.groupMembers(key) ?? []);
+    weights.delete(this.broker.nodeId);
+    const target = this.picker.pick(key, weights);
+    if (target === undefined) return false;
+    this.broker.track(
+      this.forward(target, { message, sharedGroup: key }, message.qos > 0).catch((err: unknown) =>
+        this.broker.log.warn({ err, group: key }, 'shared_forward_failed'),
+      ),
+    );
+    return true;
   }
 
   private pickNode(key: string, local: SharedGroup | undefined): string | undefined {
@@ -361,18 +382,24 @@ export class ClusterLink {
   /** One survivor adopts a dead node's sessions, publishes its clients' wills and drops its routes. */
   private async cleanUp(nodeId: string): Promise<void> {
     if (!(await this.nodes.claimCleanup(nodeId, this.broker.nodeId, this.options.leaseMs * 6))) return;
+    this.broker.log.warn({ peer: nodeId }, 'node_cleanup_started');
+    const sessions = await this.adoptAll(nodeId);
+    await this.broker.routes.purgeNode(nodeId);
+    this.flushRoutes();
+    this.bus.broadcastRoutes([{ op: 'purge', filter: '', nodeId }]);
+    this.waiter(nodeId).resolve();
+    this.broker.log.warn({ peer: nodeId, sessions }, 'node_cleanup_done');
+  }
+
+  /** Adopts every session a node (a dead one, or an earlier life of this one) owned; returns how many. */
+  private async adoptAll(nodeId: string): Promise<number> {
     const clientIds = await this.broker.sessions.ownedBy(nodeId);
-    this.broker.log.warn({ peer: nodeId, sessions: clientIds.length }, 'node_cleanup_started');
     for (const clientId of clientIds) {
       await this.broker
         .adoptSession(clientId, nodeId)
         .catch((err: unknown) => this.broker.log.error({ err, clientId }, 'adopt_failed'));
     }
-    await this.broker.routes.purgeNode(nodeId);
-    this.flushRoutes();
-    this.bus.broadcastRoutes([{ op: 'purge', filter: '', nodeId }]);
-    this.waiter(nodeId).resolve();
-    this.broker.log.warn({ peer: nodeId, sessions: clientIds.length }, 'node_cleanup_done');
+    return clientIds.length;
   }
 }
 

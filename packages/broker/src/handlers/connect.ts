@@ -89,6 +89,18 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
 
   const will = packet.will && { ...packet.will, delayInterval: packet.will.properties?.willDelayInterval ?? 0 };
   const opened = await broker.openSession(channel, packet.clean, expiryInterval, will);
+  if (opened === ReasonCode.SessionTakenOver && channel.state === 'connecting') {
+    // A later CONNECT on another node won the session: accepted, then at once taken over (G2).
+    channel.state = 'connected';
+    channel.send({
+      type: 'connack',
+      sessionPresent: false,
+      reasonCode: ReasonCode.Success,
+      ...(v5 && { properties: {} }),
+    });
+    channel.disconnect(ReasonCode.SessionTakenOver, 'session taken over');
+    return;
+  }
   if (typeof opened === 'number') {
     if (channel.state === 'connecting') refuse(opened, 'client identifier in use by another identity');
     return;

@@ -19,7 +19,10 @@ export function describeNodeRegistryContract(
       await teardown?.(registry);
     });
     const ids = async (): Promise<string[]> =>
-      (await registry.alive()).map((node) => node.nodeId).filter((id) => id.startsWith(prefix)).sort();
+      (await registry.alive())
+        .map((node) => node.nodeId)
+        .filter((id) => id.startsWith(prefix))
+        .sort();
 
     test('node registry - a heartbeat makes a node alive with its info', async () => {
       await registry.heartbeat({ nodeId: `${prefix}-a`, startedAt: 5, version: '1.2.3' }, 10_000);
@@ -50,6 +53,15 @@ export function describeNodeRegistryContract(
       expect(results.filter(Boolean)).toHaveLength(1);
       await advance(600);
       expect(await registry.claimCleanup(dead, `${prefix}-b`, 300)).toBe(true);
+    });
+
+    test('node registry - a node that starts again clears the clean-up claim on its id', async () => {
+      const node = `${prefix}-reborn`;
+      expect(await registry.claimCleanup(node, `${prefix}-a`, 60_000)).toBe(true);
+      expect(await registry.claimCleanup(node, `${prefix}-b`, 60_000)).toBe(false);
+      await registry.clearCleanup(node);
+      // Its next death can be cleaned up at once.
+      expect(await registry.claimCleanup(node, `${prefix}-b`, 60_000)).toBe(true);
     });
   });
 }

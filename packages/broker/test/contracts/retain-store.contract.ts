@@ -1,7 +1,11 @@
 import type { RetainStore } from '../../src/backends/retain-store';
 import { message } from './fixtures';
 
-export function describeRetainStoreContract(name: string, create: () => Promise<RetainStore> | RetainStore, teardown?: (store: RetainStore) => Promise<void>): void {
+export function describeRetainStoreContract(
+  name: string,
+  create: () => Promise<RetainStore> | RetainStore,
+  teardown?: (store: RetainStore) => Promise<void>,
+): void {
   describe(`RetainStore contract (${name})`, () => {
     let store: RetainStore;
     beforeEach(async () => {
@@ -56,7 +60,11 @@ export function describeRetainStoreContract(name: string, create: () => Promise<
     });
 
     test('retain store - the stored message keeps qos, properties and expiry', async () => {
-      const m = message('p', 'body', { qos: 2, properties: { contentType: 'c', userProperties: [['k', 'v']] }, expiresAt: 5000 });
+      const m = message('p', 'body', {
+        qos: 2,
+        properties: { contentType: 'c', userProperties: [['k', 'v']] },
+        expiresAt: 5000,
+      });
       await store.put(m);
       const got = (await store.get('p'))!;
       expect(got.qos).toBe(2);

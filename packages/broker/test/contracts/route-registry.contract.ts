@@ -1,6 +1,10 @@
 import type { RouteRegistry } from '../../src/backends/route-registry';
 
-export function describeRouteRegistryContract(name: string, create: () => Promise<RouteRegistry> | RouteRegistry, teardown?: (registry: RouteRegistry) => Promise<void>): void {
+export function describeRouteRegistryContract(
+  name: string,
+  create: () => Promise<RouteRegistry> | RouteRegistry,
+  teardown?: (registry: RouteRegistry) => Promise<void>,
+): void {
   describe(`RouteRegistry contract (${name})`, () => {
     let registry: RouteRegistry;
     beforeEach(async () => {

@@ -72,11 +72,23 @@ export function describeSessionStoreContract(
       const { epoch } = await store.claim(clientId, 'node-a');
       const state = sessionState(clientId, {
         username: 'alice',
-        subscriptions: [{ filter: 'a/+', qos: 1, noLocal: true, retainAsPublished: false, retainHandling: 2, subscriptionId: 7 }],
-        pending: [pending('a/1', 'one', { seq: 3, state: 'sent' }), pending('a/2', 'two', { seq: 4, qos: 2, state: 'released' })],
+        subscriptions: [
+          { filter: 'a/+', qos: 1, noLocal: true, retainAsPublished: false, retainHandling: 2, subscriptionId: 7 },
+        ],
+        pending: [
+          pending('a/1', 'one', { seq: 3, state: 'sent' }),
+          pending('a/2', 'two', { seq: 4, qos: 2, state: 'released' }),
+        ],
         inboundQoS2: [5, 9],
         disconnectedAt: 1234,
-        will: { topic: 'w', payload: Buffer.from('bye'), qos: 1, retain: true, delayInterval: 5, properties: { contentType: 'c' } },
+        will: {
+          topic: 'w',
+          payload: Buffer.from('bye'),
+          qos: 1,
+          retain: true,
+          delayInterval: 5,
+          properties: { contentType: 'c' },
+        },
         lastSeq: 4,
       });
       await store.save(state, epoch);
@@ -88,8 +100,12 @@ export function describeSessionStoreContract(
       const old = await store.claim(clientId, 'node-a');
       await store.save(sessionState(clientId), old.epoch);
       await store.claim(clientId, 'node-b');
-      await expect(store.save(sessionState(clientId, { expiryInterval: 1 }), old.epoch)).rejects.toMatchObject({ code: 'FLOCK_ERR_FENCED' });
-      await expect(store.update(clientId, old.epoch, { expiryInterval: 1 })).rejects.toMatchObject({ code: 'FLOCK_ERR_FENCED' });
+      await expect(store.save(sessionState(clientId, { expiryInterval: 1 }), old.epoch)).rejects.toMatchObject({
+        code: 'FLOCK_ERR_FENCED',
+      });
+      await expect(store.update(clientId, old.epoch, { expiryInterval: 1 })).rejects.toMatchObject({
+        code: 'FLOCK_ERR_FENCED',
+      });
       expect((await store.load(clientId))!.expiryInterval).toBe(3600);
     });
 
@@ -108,7 +124,11 @@ export function describeSessionStoreContract(
       expect(b).toEqual({ result: 'queued', seq: 9 });
       const loaded = await store.load(clientId);
       expect(payloads(loaded)).toEqual(['inflight', 'q1', 'q2']);
-      expect(loaded!.pending.map((p) => [p.seq, p.state])).toEqual([[7, 'sent'], [8, 'queued'], [9, 'queued']]);
+      expect(loaded!.pending.map((p) => [p.seq, p.state])).toEqual([
+        [7, 'sent'],
+        [8, 'queued'],
+        [9, 'queued'],
+      ]);
       expect(loaded!.lastSeq).toBe(9);
     });
 
@@ -121,7 +141,10 @@ export function describeSessionStoreContract(
       await claimAndSave({ pending: [pending('t', 'inflight', { seq: 1, state: 'sent' })], lastSeq: 1 });
       await store.append(clientId, pending('t', 'q1'), 2, 'drop-oldest');
       await store.append(clientId, pending('t', 'q2'), 2, 'drop-oldest');
-      expect(await store.append(clientId, pending('t', 'q3'), 2, 'drop-oldest')).toEqual({ result: 'dropped-oldest', seq: 4 });
+      expect(await store.append(clientId, pending('t', 'q3'), 2, 'drop-oldest')).toEqual({
+        result: 'dropped-oldest',
+        seq: 4,
+      });
       // Sent messages are never dropped; only queued ones count against the bound.
       expect(payloads(await store.load(clientId))).toEqual(['inflight', 'q2', 'q3']);
     });
@@ -135,11 +158,28 @@ export function describeSessionStoreContract(
 
     test('session store - update applies subscriptions, acks, releases and QoS 2 ids in one step', async () => {
       const epoch = await claimAndSave({
-        subscriptions: [{ filter: 'old', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0, subscriptionId: undefined }],
+        subscriptions: [
+          {
+            filter: 'old',
+            qos: 0,
+            noLocal: false,
+            retainAsPublished: false,
+            retainHandling: 0,
+            subscriptionId: undefined,
+          },
+        ],
         inboundQoS2: [1, 2],
       });
-      for (const p of ['m1', 'm2', 'm3', 'm4']) await store.append(clientId, pending('t', p, { qos: 2 }), 10, 'drop-oldest');
-      const sub = { filter: 'new/#', qos: 2 as const, noLocal: false, retainAsPublished: true, retainHandling: 1 as const, subscriptionId: 3 };
+      for (const p of ['m1', 'm2', 'm3', 'm4'])
+        await store.append(clientId, pending('t', p, { qos: 2 }), 10, 'drop-oldest');
+      const sub = {
+        filter: 'new/#',
+        qos: 2 as const,
+        noLocal: false,
+        retainAsPublished: true,
+        retainHandling: 1 as const,
+        subscriptionId: 3,
+      };
       await store.update(clientId, epoch, {
         subscribe: [sub],
         unsubscribe: ['old'],
@@ -161,7 +201,14 @@ export function describeSessionStoreContract(
 
     test('session store - update replaces a subscription to the same filter', async () => {
       const epoch = await claimAndSave();
-      const sub = { filter: 'a', qos: 0 as const, noLocal: false, retainAsPublished: false, retainHandling: 0 as const, subscriptionId: undefined };
+      const sub = {
+        filter: 'a',
+        qos: 0 as const,
+        noLocal: false,
+        retainAsPublished: false,
+        retainHandling: 0 as const,
+        subscriptionId: undefined,
+      };
       await store.update(clientId, epoch, { subscribe: [sub] });
       await store.update(clientId, epoch, { subscribe: [{ ...sub, qos: 2 }] });
       expect((await store.load(clientId))!.subscriptions).toEqual([{ ...sub, qos: 2 }]);
@@ -180,7 +227,9 @@ export function describeSessionStoreContract(
 
     test('session store - update of a session that does not exist fails', async () => {
       const { epoch } = await store.claim(clientId, 'node-a');
-      await expect(store.update(clientId, epoch, { expiryInterval: 1 })).rejects.toMatchObject({ code: 'FLOCK_ERR_SESSION_NOT_FOUND' });
+      await expect(store.update(clientId, epoch, { expiryInterval: 1 })).rejects.toMatchObject({
+        code: 'FLOCK_ERR_SESSION_NOT_FOUND',
+      });
     });
 
     test('session store - delete removes the session state and leaves ownership to release', async () => {
@@ -214,7 +263,11 @@ export function describeSessionStoreContract(
           contentType: 'text/plain',
           responseTopic: 'r',
           correlationData: Buffer.from([0, 1, 255]),
-          userProperties: [['a', '1'], ['a', '2'], ['b', '']],
+          userProperties: [
+            ['a', '1'],
+            ['a', '2'],
+            ['b', ''],
+          ],
         },
         expiresAt: 99_000,
         origin: 'pub{1}',

@@ -55,6 +55,11 @@ export class RedisNodeRegistry implements NodeRegistry {
     return out;
   }
 
+  /** 1 DEL. */
+  async clearCleanup(nodeId: string): Promise<void> {
+    await this.client.del(this.keys.nodeCleanup(nodeId));
+  }
+
   /** 1 SET NX PX. */
   async claimCleanup(deadNodeId: string, byNodeId: string, ttlMs: number): Promise<boolean> {
     const reply = await this.client.set(
