@@ -95,6 +95,8 @@ export class Broker {
   private readonly adopted = new Map<string, string>();
   /** Recent takeovers per client id (G2 flapping). */
   private readonly flaps = new Map<string, { since: number; count: number }>();
+  /** Filters routed here for a client id whose takeover from another node is under way (G2). */
+  private readonly routedAhead = new Map<string, string[]>();
 
   constructor(options: BrokerOptions = {}) {
     this.nodeId = options.nodeId ?? hostname();
@@ -177,13 +179,21 @@ export class Broker {
     const clientId = channel.clientId;
     const previous = this.connectLocks.get(clientId) ?? Promise.resolve();
     const open = (): Promise<OpenedSession | number> =>
-      this.openSessionNow(channel, clean, expiryInterval, will).catch((error: unknown) => {
-        // G2: a CONNECT for this client id on another node claimed the session after this one
-        // did; the later claim wins, as if it had taken this connection over.
-        if ((error as { code?: unknown }).code !== 'FLOCK_ERR_FENCED') throw error;
-        this.log.info({ clientId }, 'connect_lost_race');
-        return ReasonCode.SessionTakenOver;
-      });
+      this.openSessionNow(channel, clean, expiryInterval, will)
+        .catch((error: unknown) => {
+          // G2: a CONNECT for this client id on another node claimed the session after this one
+          // did; the later claim wins, as if it had taken this connection over.
+          if ((error as { code?: unknown }).code !== 'FLOCK_ERR_FENCED') throw error;
+          this.log.info({ clientId }, 'connect_lost_race');
+          return ReasonCode.SessionTakenOver;
+        })
+        .finally(() => {
+          // Routes taken ahead of a takeover that did not happen are given up again.
+          const ahead = this.routedAhead.get(clientId);
+          this.routedAhead.delete(clientId);
+          if (ahead && this.channels.get(clientId) !== channel)
+            for (const filter of ahead) this.removeRoute(clientId, filter);
+        });
     const next = previous.then(open, open);
     this.connectLocks.set(clientId, next);
     next
@@ -220,6 +230,9 @@ export class Broker {
       asked = await this.sessions.owner(clientId);
       if (asked && asked.nodeId !== this.nodeId) {
         await this.slowDownFlapping(clientId);
+        // G2: this node routes the session's messages before the old owner stops doing so, so a
+        // publish racing with the move reaches one of the two (stored here until it registers).
+        if (!clean && stored) this.routeAhead(clientId, stored.subscriptions);
         await this.cluster.requestTakeover(clientId, asked);
       }
     }
@@ -307,6 +320,9 @@ export class Broker {
    * its session, or forget the offline session this node held, and drop its routes here.
    */
   async releaseClient(clientId: string, _epoch: number): Promise<void> {
+    // A CONNECT for this client id still opening here is let finish first, so its connection is
+    // the one closed (two CONNECTs racing on two nodes, G2).
+    await this.connectLocks.get(clientId)?.catch(() => undefined);
     const channel = this.channels.get(clientId);
     let filters: string[];
     if (channel) {
@@ -515,6 +531,11 @@ export class Broker {
     const existed = this.removeRoute(channel.clientId, filter);
     await written;
     return existed;
+  }
+
+  private routeAhead(clientId: string, subscriptions: readonly ({ filter: string } & SubscriptionOptions)[]): void {
+    const added = subscriptions.filter((sub) => this.addRoute(clientId, sub.filter, sub)).map((sub) => sub.filter);
+    if (added.length > 0) this.routedAhead.set(clientId, added);
   }
 
   private addRoute(clientId: string, filter: string, options: SubscriptionOptions): boolean {
