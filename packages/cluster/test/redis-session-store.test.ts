@@ -195,6 +195,18 @@ for (const [kind, start] of [
       await expect(store.save(sessionState(clientId), first.epoch)).rejects.toMatchObject({ code: 'FLOCK_ERR_FENCED' });
     });
 
+    test('session store - a released owner key expires (client ids used once do not pile up); a claim keeps it', async () => {
+      const owner = store.keys.session(clientId).owner;
+      const first = await store.claim(clientId, 'node-a');
+      expect(await redis.client.pttl(owner)).toBe(-1);
+      expect(await store.release(clientId, first.epoch)).toBe(true);
+      const ttl = await redis.client.pttl(owner);
+      expect(ttl).toBeGreaterThan(60_000);
+      expect(ttl).toBeLessThanOrEqual(10 * 60_000);
+      await store.claim(clientId, 'node-b');
+      expect(await redis.client.pttl(owner)).toBe(-1);
+    });
+
     test('session store - fencing and missing-session errors are FlockErrors with stable codes', async () => {
       await expect(store.update(clientId, 1, {})).rejects.toBeInstanceOf(FlockError);
       await expect(store.update(clientId, 1, {})).rejects.toMatchObject({ code: 'FLOCK_ERR_FENCED' });

@@ -26,12 +26,7 @@ interface RootView {
 }
 const rootIsEmpty = (trie: TopicTrie<unknown>): boolean => {
   const { root } = trie as unknown as RootView;
-  return (
-    root.children === undefined &&
-    root.plus === undefined &&
-    root.hash === undefined &&
-    root.filter === undefined
-  );
+  return root.children === undefined && root.plus === undefined && root.hash === undefined && root.filter === undefined;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -115,9 +110,7 @@ test('topic - [MQTT-4.7.1-2] trie set refuses a filter with # before the last le
   const trie = new TopicTrie<number>();
   for (const filter of ['a/#/b', '#/', '#/#']) {
     expect(() => trie.set(filter, 1)).toThrow(FlockError);
-    expect(() => trie.set(filter, 1)).toThrow(
-      expect.objectContaining({ code: 'FLOCK_ERR_TOPIC_FILTER_INVALID' }),
-    );
+    expect(() => trie.set(filter, 1)).toThrow(expect.objectContaining({ code: 'FLOCK_ERR_TOPIC_FILTER_INVALID' }));
   }
   expect(trie.size).toBe(0);
   expect(trie.has('a/#/b')).toBe(false);
@@ -179,15 +172,7 @@ test('topic - [MQTT-4.7.1-2] [MQTT-4.7.1-3 (3.1.1)] trie: + matches one level, w
 });
 
 test('topic - [MQTT-4.7.2-1] trie: $-topics are not matched by leading wildcards', () => {
-  const trie = trieOf([
-    '#',
-    '+',
-    '+/monitor/Clients',
-    '+/#',
-    '$SYS/#',
-    '$SYS/monitor/+',
-    '$SYS/monitor/Clients',
-  ]);
+  const trie = trieOf(['#', '+', '+/monitor/Clients', '+/#', '$SYS/#', '$SYS/monitor/+', '$SYS/monitor/Clients']);
   expect(matched(trie, '$SYS/monitor/Clients')).toEqual(['$SYS/#', '$SYS/monitor/+', '$SYS/monitor/Clients']);
   expect(matched(trie, '$SYS')).toEqual(['$SYS/#']);
   expect(matched(trie, 'x/monitor/Clients')).toEqual(['#', '+/#', '+/monitor/Clients']);

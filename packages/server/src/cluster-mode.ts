@@ -28,6 +28,8 @@ export interface ClusterConnection {
   readonly brokerOptions: Pick<BrokerOptions, 'backends' | 'cluster'>;
   /** True while Redis and NATS both answer. */
   readonly healthy: boolean;
+  /** Called each time Redis answers again after an outage. */
+  onRedisBack(listener: () => void): void;
   /** Retries `start` until NATS answers (each failed try is retried after START_RETRY_MS). */
   startWhenReachable(start: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
@@ -72,8 +74,12 @@ export async function connectCluster(
     redisDown = true;
     log.warn({ redis: redisUrl, err: error.message }, 'redis_unreachable');
   });
+  let onRedisBack: () => void = () => undefined;
   redis.on('ready', () => {
-    if (redisDown) log.info({ redis: redisUrl }, 'redis_reachable');
+    if (redisDown) {
+      log.info({ redis: redisUrl }, 'redis_reachable');
+      onRedisBack();
+    }
     redisDown = false;
   });
 
@@ -100,6 +106,9 @@ export async function connectCluster(
 
   return {
     brokerOptions,
+    onRedisBack(listener) {
+      onRedisBack = listener;
+    },
     get healthy() {
       return redis.status === 'ready' && bus.connected;
     },

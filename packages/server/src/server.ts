@@ -54,6 +54,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     limits: config.limits,
     logger,
   });
+  // Redis may have lost this node's routes (a restart without persistence) or missed writes.
+  cluster?.onRedisBack(() => {
+    void broker.cluster
+      ?.restoreRoutes()
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'routes_restore_failed'));
+  });
   try {
     if (cluster) await cluster.startWhenReachable(() => broker.start());
     else await broker.start();

@@ -14,6 +14,8 @@ export interface FlockNodeOptions {
   /** Extra `flockmq start` flags, e.g. ['--max-inflight', '10']. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** start() resolves once a log line matches (default: the node is listening). */
+  readyLine?: RegExp;
 }
 
 /** One FlockMQ node running as its own process, as a Deployment would run it. */
@@ -58,7 +60,7 @@ export class FlockNode {
         ...(options.args ?? []),
       ],
       env: { ...process.env, FLOCKMQ_LOG_LEVEL: process.env.FLOCKMQ_TEST_LOG_LEVEL ?? 'info', ...options.env },
-      ready: { line: /"msg":"listening"/ },
+      ready: { line: options.readyLine ?? /"msg":"listening"/ },
       startTimeoutMs: 20_000,
       stopTimeoutMs: 30_000,
     });
@@ -76,6 +78,11 @@ export class FlockNode {
   /** Recent log lines, for failure messages. */
   output(): string[] {
     return this.process.recentOutput();
+  }
+
+  /** Resolves with the next log line that matches (attach it before causing the line). */
+  waitForLine(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    return this.process.waitForLine(pattern, timeoutMs);
   }
 
   /** Graceful stop: SIGTERM, waiting for the node to drain and exit. */
@@ -111,7 +118,12 @@ export class Flock implements AsyncDisposable {
     const prefix = options.prefix ?? `node-${process.pid}`;
     const started = await Promise.allSettled(
       Array.from({ length: options.nodes }, (_, i) =>
-        FlockNode.start({ nodeId: `${prefix}-${i + 1}`, redis: options.redis, nats: options.nats, ...(options.args && { args: options.args }) }),
+        FlockNode.start({
+          nodeId: `${prefix}-${i + 1}`,
+          redis: options.redis,
+          nats: options.nats,
+          ...(options.args && { args: options.args }),
+        }),
       ),
     );
     const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));

@@ -19,7 +19,10 @@ export class RawClient {
   isClosed = false;
   decodeError: ProtocolViolation | undefined;
 
-  private constructor(socket: Socket, readonly protocolVersion: ProtocolVersion) {
+  private constructor(
+    socket: Socket,
+    readonly protocolVersion: ProtocolVersion,
+  ) {
     this.socket = socket;
     this.decoder = new PacketDecoder({ protocolVersion });
     socket.on('data', (chunk: Buffer) => {

@@ -25,7 +25,9 @@ export interface TestBroker {
 
 /** A real FlockMQ node (embedded default) on free loopback ports, as `flockmq start` would run it. */
 export async function startTestBroker(options: TestBrokerOptions = {}): Promise<TestBroker> {
-  const config = loadConfig({ argv: ['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--node-id', options.nodeId ?? 'test-node'] });
+  const config = loadConfig({
+    argv: ['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--node-id', options.nodeId ?? 'test-node'],
+  });
   config.limits = { ...config.limits, ...options.limits };
   const server = await startServer(config, {
     logger: options.logger ?? silentLogger,

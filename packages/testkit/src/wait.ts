@@ -10,7 +10,10 @@ export class WaitTimeoutError extends Error {
  * Resolves once `condition` returns a truthy value (re-checked on every turn of the event loop),
  * rejects after `timeoutMs`.
  */
-export async function waitFor<T>(condition: () => T | Promise<T>, options: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  options: { timeoutMs?: number; what?: string } = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -52,6 +52,7 @@ export class ClusterLink {
   private readonly options: Required<Omit<ClusterOptions, 'bus' | 'nodes'>>;
   private readonly startedAt: number;
   private closed = false;
+  private started = false;
 
   constructor(
     private readonly broker: Broker,
@@ -84,6 +85,10 @@ export class ClusterLink {
         // A node id seen again is a new life: a later failure must wait for a new clean-up.
         this.cleaned.delete(nodeId);
         this.broker.log.info({ peer: nodeId }, 'node_up');
+        // Its routes were dropped from the replica when it went quiet (or it is new): read them now
+        // rather than at the next periodic reconcile.
+        if (this.started)
+          void this.reconcile().catch((err: unknown) => this.broker.log.warn({ err }, 'reconcile_failed'));
       },
       nodeDown: (nodeId) => void this.onNodeDown(nodeId),
     });
@@ -94,6 +99,7 @@ export class ClusterLink {
     await this.broker.routes.purgeNode(self);
     await this.reconcile();
     await this.adoptAll(self);
+    this.started = true;
     this.every(this.options.leaseRenewMs, () => this.renewLease());
     this.every(this.options.reconcileMs, () => this.reconcile());
     this.broker.log.info({ peers: [...this.bus.peers()] }, 'cluster_joined');
@@ -125,6 +131,17 @@ export class ClusterLink {
       { nodeId: this.broker.nodeId, startedAt: this.startedAt, version: this.options.version },
       this.options.leaseMs,
     );
+  }
+
+  /**
+   * Writes this node's routes to the registry again and rebuilds the replica: after Redis came
+   * back from an outage (it may have lost data, or missed writes made while it was away).
+   */
+  async restoreRoutes(): Promise<void> {
+    if (!this.started || this.closed) return;
+    for (const { filter } of this.broker.router.routes()) await this.broker.routes.add(filter, this.broker.nodeId);
+    await this.reconcile();
+    this.broker.log.info({ routes: this.broker.router.routes().length }, 'routes_restored');
   }
 
   /** Rebuilds the replica from the registry: a delta that was missed heals here. */

@@ -51,6 +51,13 @@ const F = {
 const STATE_CODES = { queued: 'q', sent: 's', released: 'r' } as const;
 const ORDER_WIDTH = 12;
 
+/**
+ * How long a released owner key keeps its epoch: far longer than any write of an old owner can
+ * be delayed (every Redis call has a timeout of seconds), short enough that client ids used once
+ * do not pile up.
+ */
+const RELEASED_OWNER_TTL_MS = 10 * 60 * 1000;
+
 export class RedisSessionStore implements SessionStore {
   readonly keys: RedisKeys;
   private readonly scripts: RedisScripts;
@@ -91,8 +98,11 @@ export class RedisSessionStore implements SessionStore {
 
   /** 1 script; when released, the node's index entry is pruned (ZSCORE + HGET + prune script). */
   async release(clientId: string, epoch: number): Promise<boolean> {
-    const node = (await this.scripts.run('release', [this.keys.session(clientId).owner], [String(epoch)])) as
-      string | null;
+    const node = (await this.scripts.run(
+      'release',
+      [this.keys.session(clientId).owner],
+      [String(epoch), String(RELEASED_OWNER_TTL_MS)],
+    )) as string | null;
     if (node === null) return false;
     await this.ownedIndex(node).pruneMember(clientId, (id) => this.isOwnedBy(id, node));
     return true;

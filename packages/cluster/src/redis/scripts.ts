@@ -43,15 +43,21 @@ export const LUA = {
 local prev = redis.call('HMGET', KEYS[1], 'node', 'epoch')
 local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 redis.call('HSET', KEYS[1], 'node', ARGV[1])
+redis.call('PERSIST', KEYS[1])
 if prev[1] then return {epoch, prev[1], prev[2]} end
 return {epoch}
 `,
 
-  /** KEYS: owner. ARGV: epoch. → the node that gave up ownership, or nil. The epoch stays. */
+  /**
+   * KEYS: owner. ARGV: epoch, ttl ms. → the node that gave up ownership, or nil. The epoch stays
+   * (a late write by the old owner is still fenced) until the key expires after ttl, so client
+   * ids used once (assigned ids) do not accumulate in Redis.
+   */
   release: `
 local cur = redis.call('HMGET', KEYS[1], 'node', 'epoch')
 if cur[1] and cur[2] == ARGV[1] then
   redis.call('HDEL', KEYS[1], 'node')
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return cur[1]
 end
 return false
