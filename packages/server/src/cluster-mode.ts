@@ -69,11 +69,14 @@ export async function connectCluster(
   const redis: RedisClient = createRedisClient(config.redis, { connectionName: `flockmq:${config.nodeId}` });
   // ioredis reports every failed reconnection as an 'error' event; one line per outage is enough.
   let redisDown = false;
-  redis.on('error', (error: Error) => {
-    if (redisDown) return;
+  let closing = false;
+  const down = (err: string): void => {
+    if (redisDown || closing) return;
     redisDown = true;
-    log.warn({ redis: redisUrl, err: error.message }, 'redis_unreachable');
-  });
+    log.warn({ redis: redisUrl, err }, 'redis_unreachable');
+  };
+  redis.on('error', (error: Error) => down(error.message));
+  redis.on('close', () => down('connection closed'));
   let onRedisBack: () => void = () => undefined;
   redis.on('ready', () => {
     if (redisDown) {
@@ -88,6 +91,7 @@ export async function connectCluster(
     const ready = new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', resolve)));
     await Promise.race([ready, aborted(signal)]);
   } catch (error) {
+    closing = true;
     await closeRedisClient(redis);
     throw error;
   }
@@ -129,6 +133,7 @@ export async function connectCluster(
       }
     },
     async close() {
+      closing = true;
       await closeRedisClient(redis);
     },
   };

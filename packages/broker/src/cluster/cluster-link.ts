@@ -15,6 +15,9 @@ import type { Ownership } from '../backends/session-store';
 import { RouteReplica } from './route-replica';
 import { WeightedPicker } from './weighted-picker';
 
+/** How often a failed acknowledged forward is tried again while its node is neither back nor cleaned up. */
+const FORWARD_RETRY_PAUSE_MS = 1000;
+
 export interface ClusterOptions {
   bus: ClusterBus;
   nodes: NodeRegistry;
@@ -47,7 +50,8 @@ export class ClusterLink {
   private readonly bus: ClusterBus;
   private readonly nodes: NodeRegistry;
   private readonly cleaned = new Map<string, Waiter>();
-  private readonly timers: TimerHandle[] = [];
+  /** Pending timers, cleared on close (each removes itself when it fires). */
+  private readonly timers = new Set<TimerHandle>();
   private outbox: RouteDelta[] = [];
   private readonly options: Required<Omit<ClusterOptions, 'bus' | 'nodes'>>;
   private readonly startedAt: number;
@@ -114,16 +118,24 @@ export class ClusterLink {
     await this.bus.close();
   }
 
+  private schedule(ms: number, fire: () => void): void {
+    const timer = this.broker.clock.setTimeout(() => {
+      this.timers.delete(timer);
+      fire();
+    }, ms);
+    this.timers.add(timer);
+  }
+
   private every(ms: number, work: () => Promise<void>): void {
     const run = (): void => {
       if (this.closed) return;
       void work()
         .catch((err: unknown) => this.broker.log.warn({ err }, 'cluster_task_failed'))
         .finally(() => {
-          if (!this.closed) this.timers.push(this.broker.clock.setTimeout(run, ms));
+          if (!this.closed) this.schedule(ms, run);
         });
     };
-    this.timers.push(this.broker.clock.setTimeout(run, ms));
+    this.schedule(ms, run);
   }
 
   private renewLease(): Promise<void> {
@@ -261,14 +273,26 @@ export class ClusterLink {
    */
   private async forward(nodeId: string, forwarded: ForwardedMessage, acknowledged: boolean): Promise<void> {
     const deadline = this.broker.clock.now() + this.options.forwardRetryMs;
-    try {
-      await this.bus.forward(nodeId, forwarded, acknowledged);
-      return;
-    } catch (error) {
-      if (!acknowledged) return;
-      this.broker.log.warn({ peer: nodeId, err: (error as Error).message }, 'forward_failed');
+    let logged = false;
+    for (;;) {
+      try {
+        await this.bus.forward(nodeId, forwarded, acknowledged);
+        return;
+      } catch (error) {
+        if (!acknowledged) return;
+        if (!logged) this.broker.log.warn({ peer: nodeId, err: (error as Error).message }, 'forward_failed');
+        logged = true;
+      }
+      // Either the node is found dead and cleaned up (then the message goes where its sessions
+      // went), or it (or this node's NATS connection) comes back and the forward is tried again.
+      if (await this.waitCleaned(nodeId, Math.min(deadline, this.broker.clock.now() + FORWARD_RETRY_PAUSE_MS))) break;
+      if (this.broker.clock.now() >= deadline) {
+        throw new FlockError(
+          'FLOCK_ERR_FORWARD_FAILED',
+          `node ${nodeId} neither took the message nor was cleaned up in time`,
+        );
+      }
     }
-    await this.waitCleaned(nodeId, deadline);
     const { message, sharedGroup } = forwarded;
     const waits: Promise<unknown>[] = [];
     if (sharedGroup !== undefined) {
@@ -299,22 +323,14 @@ export class ClusterLink {
     return waiter;
   }
 
-  private waitCleaned(nodeId: string, deadline: number): Promise<void> {
+  /** True once the node has been cleaned up; false if `until` came first. */
+  private waitCleaned(nodeId: string, until: number): Promise<boolean> {
     const { promise } = this.waiter(nodeId);
-    return new Promise<void>((resolve, reject) => {
-      const timer = this.broker.clock.setTimeout(
-        () =>
-          reject(
-            new FlockError(
-              'FLOCK_ERR_FORWARD_FAILED',
-              `node ${nodeId} neither took the message nor was cleaned up in time`,
-            ),
-          ),
-        Math.max(0, deadline - this.broker.clock.now()),
-      );
+    return new Promise<boolean>((resolve) => {
+      const timer = this.broker.clock.setTimeout(() => resolve(false), Math.max(0, until - this.broker.clock.now()));
       void promise.then(() => {
         this.broker.clock.clearTimeout(timer);
-        resolve();
+        resolve(true);
       });
     });
   }
@@ -377,27 +393,32 @@ export class ClusterLink {
 
   // ---------------------------------------------------------------- node death
 
+  /**
+   * A peer went quiet on NATS. Its routes stay in the replica (forwards to it are retried) until
+   * its lease in the registry has expired too: only then is it dead, and cleaned up. A NATS blip,
+   * or a node cut off from NATS but still renewing its lease, loses no route.
+   */
   private async onNodeDown(nodeId: string): Promise<void> {
-    this.replica.purge(nodeId);
     this.broker.log.warn({ peer: nodeId }, 'node_down');
-    const alive = await this.nodes.alive();
-    if (alive.some((node) => node.nodeId === nodeId)) {
-      // Its lease is still valid: it may only be slow. Its lease expiring is the authority.
-      const wait = Math.max(this.options.leaseMs, 1);
-      this.timers.push(this.broker.clock.setTimeout(() => void this.recheckNode(nodeId), wait));
-      return;
-    }
-    await this.cleanUp(nodeId);
+    await this.recheckNode(nodeId);
   }
 
   private async recheckNode(nodeId: string): Promise<void> {
     if (this.closed || this.bus.peers().has(nodeId)) return;
-    const alive = await this.nodes.alive();
-    if (!alive.some((node) => node.nodeId === nodeId)) await this.cleanUp(nodeId);
+    const alive = await this.nodes.alive().catch(() => undefined);
+    if (alive && !alive.some((node) => node.nodeId === nodeId)) {
+      await this.cleanUp(nodeId);
+      return;
+    }
+    // Its lease is still valid (or Redis did not answer): look again within one lease.
+    const wait = Math.max(Math.min(this.options.leaseMs, 1000), 1);
+    this.schedule(wait, () => void this.recheckNode(nodeId));
   }
 
   /** One survivor adopts a dead node's sessions, publishes its clients' wills and drops its routes. */
   private async cleanUp(nodeId: string): Promise<void> {
+    // Its lease expired: it is dead whoever cleans up after it, so its routes go at once here.
+    this.replica.purge(nodeId);
     if (!(await this.nodes.claimCleanup(nodeId, this.broker.nodeId, this.options.leaseMs * 6))) return;
     this.broker.log.warn({ peer: nodeId }, 'node_cleanup_started');
     const sessions = await this.adoptAll(nodeId);

@@ -97,10 +97,19 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
     return;
   }
   channel.inboundUnacked++;
-  return durable.then(() => {
-    channel.inboundUnacked--;
-    acknowledge(channel, packet, reasonCode);
-  });
+  return durable.then(
+    () => {
+      channel.inboundUnacked--;
+      acknowledge(channel, packet, reasonCode);
+    },
+    (error: unknown) => {
+      // Not stored or not handed over (Redis or a peer unreachable): never acknowledged, so the
+      // client publishes it again after reconnecting [MQTT-4.4.0-1]; nothing it was told is lost.
+      channel.inboundUnacked--;
+      channel.log.warn({ err: (error as Error).message, topic }, 'publish_not_stored');
+      channel.disconnect(ReasonCode.ServerBusy, 'the message could not be stored; publish it again');
+    },
+  );
 }
 
 /** A reason code when this publish must not be routed; undefined when it may. */
