@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ReasonCode } from '@flockmq/protocol';
+import { ReasonCode, topicMatches } from '@flockmq/protocol';
 import type { Properties } from '@flockmq/protocol';
 import { Channel } from './channel';
 import { systemClock } from './clock';
@@ -59,6 +59,10 @@ export interface OpenedSession {
   sessionPresent: boolean;
 }
 
+/** How long a node passes on messages for a session that moved away (far longer than a route delta takes). */
+const MOVED_AWAY_MS = 10_000;
+const MOVED_AWAY_MAX = 100_000;
+
 const NEVER_EXPIRES = 0xffffffff;
 
 /**
@@ -95,6 +99,8 @@ export class Broker {
   private readonly adopted = new Map<string, string>();
   /** Recent takeovers per client id (G2 flapping). */
   private readonly flaps = new Map<string, { since: number; count: number }>();
+  /** Sessions that moved to another node in the last MOVED_AWAY_MS, oldest first (G2). */
+  private readonly movedAway = new Map<string, { nodeId: string; filters: string[]; until: number }>();
   /** Filters routed here for a client id whose takeover from another node is under way (G2). */
   private readonly routedAhead = new Map<string, string[]>();
 
@@ -298,6 +304,7 @@ export class Broker {
         .catch((err: unknown) => this.log.error({ err, clientId }, 'session_delete_failed'));
     }
     this.adopted.delete(clientId);
+    this.movedAway.delete(clientId);
     this.channels.set(clientId, channel);
     if (this.cluster) void this.confirmOwnership(channel);
     return { session, sessionPresent: state !== undefined };
@@ -319,7 +326,7 @@ export class Broker {
    * Another node takes this client id over: close its live connection here (0x8E) after writing
    * its session, or forget the offline session this node held, and drop its routes here.
    */
-  async releaseClient(clientId: string, _epoch: number): Promise<void> {
+  async releaseClient(clientId: string, _epoch: number, movedTo?: string): Promise<void> {
     // A CONNECT for this client id still opening here is let finish first, so its connection is
     // the one closed (two CONNECTs racing on two nodes, G2).
     await this.connectLocks.get(clientId)?.catch(() => undefined);
@@ -334,6 +341,43 @@ export class Broker {
     }
     this.adopted.delete(clientId);
     for (const filter of filters) this.removeRoute(clientId, filter);
+    if (movedTo !== undefined && movedTo !== this.nodeId) this.rememberMove(clientId, movedTo, filters);
+  }
+
+  /**
+   * G2: for a while after a session moved to another node, messages that still reach this node by
+   * its old routes (forwarded by a node whose replica had not yet seen the move) are passed on.
+   */
+  private rememberMove(clientId: string, nodeId: string, filters: string[]): void {
+    const ordinary = filters.filter((filter) => !filter.startsWith('$share/'));
+    if (ordinary.length === 0) return;
+    const now = this.clock.now();
+    for (const [id, moved] of this.movedAway) {
+      if (moved.until > now && this.movedAway.size < MOVED_AWAY_MAX) break; // oldest first: the rest are newer
+      this.movedAway.delete(id);
+    }
+    this.movedAway.delete(clientId);
+    this.movedAway.set(clientId, { nodeId, filters: ordinary, until: now + MOVED_AWAY_MS });
+  }
+
+  /** Calls back for each session that moved away recently and has a filter matching the topic. */
+  movedAwayMatching(
+    topic: string,
+    onlyClient: string | undefined,
+    found: (clientId: string, nodeId: string) => void,
+  ): void {
+    if (this.movedAway.size === 0) return;
+    const now = this.clock.now();
+    const check = (clientId: string, moved: { nodeId: string; filters: string[]; until: number }): void => {
+      if (moved.until > now && moved.filters.some((filter) => topicMatches(filter, topic)))
+        found(clientId, moved.nodeId);
+    };
+    if (onlyClient !== undefined) {
+      const moved = this.movedAway.get(onlyClient);
+      if (moved) check(onlyClient, moved);
+      return;
+    }
+    for (const [clientId, moved] of this.movedAway) check(clientId, moved);
   }
 
   /**

@@ -60,17 +60,31 @@ export class Delivery {
    * A message forwarded by another node: delivered to this node's ordinary subscribers (shared
    * groups were decided by the sender). With adoptedFrom, only to sessions adopted from that node.
    */
-  deliverForwarded(message: Message, adoptedFrom: string | undefined): Promise<unknown> | undefined {
+  deliverForwarded(
+    message: Message,
+    adoptedFrom: string | undefined,
+    forClient?: string,
+  ): Promise<unknown> | undefined {
     let waits: Promise<unknown>[] | undefined;
+    let matchedHere: Set<string> | undefined;
     this.broker.router.match(
       message,
       (clientId, delivery) => {
+        if (forClient !== undefined && clientId !== forClient) return;
         if (adoptedFrom !== undefined && this.broker.adoptedFrom(clientId) !== adoptedFrom) return;
+        (matchedHere ??= new Set()).add(clientId);
         const wait = this.deliverDirect(clientId, message, delivery);
         if (wait) (waits ??= []).push(wait);
       },
       () => undefined,
     );
+    // G2: the sender routed this by a route that has just moved with its session: pass it on.
+    if (adoptedFrom === undefined) {
+      this.broker.movedAwayMatching(message.topic, forClient, (clientId, nodeId) => {
+        if (matchedHere?.has(clientId) || !this.broker.cluster) return;
+        (waits ??= []).push(this.broker.cluster.passOn(nodeId, message, clientId));
+      });
+    }
     return waits && Promise.all(waits);
   }
 

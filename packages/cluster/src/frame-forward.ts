@@ -13,7 +13,7 @@ const HAS_EXPIRY = 0x08;
 const HAS_SHARED_GROUP = 0x10;
 const HAS_PROPERTIES = 0x20;
 const HAS_ADOPTED_FROM = 0x40;
-const MESSAGE_RESERVED = 0x80;
+const HAS_FOR_CLIENT = 0x80;
 
 // Property flags (one byte, present when HAS_PROPERTIES).
 const P_PAYLOAD_FORMAT = 0x01;
@@ -32,7 +32,7 @@ export function writeForwardBatch(w: FrameWriter, batch: readonly ForwardedMessa
 }
 
 function writeForwarded(w: FrameWriter, forwarded: ForwardedMessage): void {
-  const { message, sharedGroup, adoptedFrom } = forwarded;
+  const { message, sharedGroup, adoptedFrom, forClient } = forwarded;
   const { qos, properties, expiresAt } = message;
   if (qos !== 0 && qos !== 1 && qos !== 2) throw wireError(`cannot encode QoS ${String(qos)}`);
   let flags: number = qos;
@@ -41,6 +41,7 @@ function writeForwarded(w: FrameWriter, forwarded: ForwardedMessage): void {
   if (sharedGroup !== undefined) flags |= HAS_SHARED_GROUP;
   if (properties !== undefined) flags |= HAS_PROPERTIES;
   if (adoptedFrom !== undefined) flags |= HAS_ADOPTED_FROM;
+  if (forClient !== undefined) flags |= HAS_FOR_CLIENT;
   w.u8(flags);
   w.str(message.topic);
   w.bytes(message.payload);
@@ -49,6 +50,7 @@ function writeForwarded(w: FrameWriter, forwarded: ForwardedMessage): void {
   if (expiresAt !== undefined) w.f64(expiresAt);
   if (sharedGroup !== undefined) w.str(sharedGroup);
   if (adoptedFrom !== undefined) w.str(adoptedFrom);
+  if (forClient !== undefined) w.str(forClient);
   if (properties !== undefined) writeProperties(w, properties);
 }
 
@@ -83,7 +85,6 @@ export function readForwardBatch(r: FrameReader): ForwardedMessage[] {
 
 function readForwarded(r: FrameReader): ForwardedMessage {
   const flags = r.u8('message flags');
-  if (flags & MESSAGE_RESERVED) throw wireError('reserved message flag set');
   const qos = flags & QOS_MASK;
   if (qos === 3) throw wireError('QoS 3 in a forwarded message');
   const topic = r.str('topic');
@@ -93,6 +94,7 @@ function readForwarded(r: FrameReader): ForwardedMessage {
   const expiresAt = flags & HAS_EXPIRY ? r.f64('expiresAt') : undefined;
   const sharedGroup = flags & HAS_SHARED_GROUP ? r.str('sharedGroup') : undefined;
   const adoptedFrom = flags & HAS_ADOPTED_FROM ? r.str('adoptedFrom') : undefined;
+  const forClient = flags & HAS_FOR_CLIENT ? r.str('forClient') : undefined;
   const properties = flags & HAS_PROPERTIES ? readProperties(r) : undefined;
   const message: Message = {
     topic,
@@ -104,7 +106,10 @@ function readForwarded(r: FrameReader): ForwardedMessage {
     origin,
     receivedAt,
   };
-  return adoptedFrom === undefined ? { message, sharedGroup } : { message, sharedGroup, adoptedFrom };
+  const forwarded: ForwardedMessage = { message, sharedGroup };
+  if (adoptedFrom !== undefined) forwarded.adoptedFrom = adoptedFrom;
+  if (forClient !== undefined) forwarded.forClient = forClient;
+  return forwarded;
 }
 
 function readProperties(r: FrameReader): Properties {
@@ -133,11 +138,12 @@ function readProperties(r: FrameReader): Properties {
  * so that no frame exceeds the transport's maximum payload.
  */
 export function forwardedSizeBound(forwarded: ForwardedMessage): number {
-  const { message, sharedGroup, adoptedFrom } = forwarded;
+  const { message, sharedGroup, adoptedFrom, forClient } = forwarded;
   let size = 1 + 4 + message.topic.length * 3 + 4 + message.payload.length + 4 + message.origin.length * 3 + 8;
   if (message.expiresAt !== undefined) size += 8;
   if (sharedGroup !== undefined) size += 4 + sharedGroup.length * 3;
   if (adoptedFrom !== undefined) size += 4 + adoptedFrom.length * 3;
+  if (forClient !== undefined) size += 4 + forClient.length * 3;
   const p = message.properties;
   if (p !== undefined) {
     size += 2;

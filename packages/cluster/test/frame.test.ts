@@ -308,6 +308,12 @@ describe('frame', () => {
     }
   });
 
+  test('frame - a message passed on for one client (G2) keeps the client id', () => {
+    const passedOn = { message: plainMessage.message, sharedGroup: undefined, forClient: 'sensor-7' };
+    const frame = decodeFrame(encodeFrame({ kind: 'forward', from: 'n', batch: [passedOn, plainMessage] }));
+    expect(frame).toEqual({ kind: 'forward', from: 'n', batch: [passedOn, plainMessage] });
+  });
+
   test('frame - trailing bytes are a wire error', () => {
     const bytes = encodeFrame({ kind: 'forward', from: 'n', batch: [plainMessage] });
     expectWireError(Buffer.concat([bytes, Buffer.from([0])]));
@@ -321,7 +327,6 @@ describe('frame', () => {
       copy[at] = value;
       return copy;
     };
-    expectWireError(withByte(flagsAt, 0x7d | 0x80)); // reserved message flag
     expectWireError(withByte(flagsAt, (0x7d & ~0x03) | 0x03)); // QoS 3
     const propertyFlagsAt = FORWARD_V1_HEX.indexOf('1f01016301720') / 2;
     expectWireError(withByte(propertyFlagsAt, 0x1f | 0x20)); // reserved property flag

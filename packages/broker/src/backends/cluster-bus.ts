@@ -13,6 +13,11 @@ export interface ForwardedMessage {
    * sessions it adopted from that node (the others already had the message).
    */
   adoptedFrom?: string;
+  /**
+   * Set when the node a client's session just moved away from passes on a message that reached it
+   * after the move (G2): the receiver delivers it to this client only.
+   */
+  forClient?: string;
 }
 
 /**

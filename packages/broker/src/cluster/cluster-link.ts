@@ -242,6 +242,11 @@ export class ClusterLink {
     return matched;
   }
 
+  /** Passes a message on to the node a client's session moved to (G2), for that client only. */
+  passOn(nodeId: string, message: Message, clientId: string): Promise<void> {
+    return this.forward(nodeId, { message, sharedGroup: undefined, forClient: clientId }, message.qos > 0);
+  }
+
   /**
    * Hands a shared-group message to the group's members on another node (a member here left
    * without acknowledging it, and no other member here can take it now). False when the group
@@ -337,9 +342,9 @@ export class ClusterLink {
 
   private async onForward(_from: string, batch: ForwardedMessage[]): Promise<void> {
     const waits: Promise<unknown>[] = [];
-    for (const { message, sharedGroup, adoptedFrom } of batch) {
+    for (const { message, sharedGroup, adoptedFrom, forClient } of batch) {
       if (sharedGroup === undefined) {
-        const wait = this.broker.delivery.deliverForwarded(message, adoptedFrom);
+        const wait = this.broker.delivery.deliverForwarded(message, adoptedFrom, forClient);
         if (wait) waits.push(wait);
         continue;
       }
@@ -382,7 +387,7 @@ export class ClusterLink {
   private async onControl(_from: string, request: ControlRequest): Promise<ControlReply> {
     switch (request.type) {
       case 'takeover':
-        await this.broker.releaseClient(request.clientId, request.epoch);
+        await this.broker.releaseClient(request.clientId, request.epoch, _from);
         return { ok: true };
       case 'routes':
         return { ok: true, routes: this.ownRoutes() };
