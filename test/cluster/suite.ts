@@ -199,7 +199,7 @@ export function clusterSuite(topology: Topology): void {
     expect(acked.length).toBeGreaterThan(100);
     await waitFor(() => acked.every((id) => received.has(id)), {
       timeoutMs: 20_000,
-      what: `every acknowledged message delivered (missing ${acked.filter((id) => !received.has(id)).length} of ${acked.length})`,
+      what: `every acknowledged message delivered (missing ${acked.filter((id) => !received.has(id)).join(',')} of ${acked.length})`,
     });
     expect(takenOver).toEqual(Array.from({ length: 100 }, () => 0x8e));
   }, 120_000);

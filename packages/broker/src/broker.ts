@@ -239,6 +239,9 @@ export class Broker {
         // G2: this node routes the session's messages before the old owner stops doing so, so a
         // publish racing with the move reaches one of the two (stored here until it registers).
         if (!clean && stored) this.routeAhead(clientId, stored.subscriptions);
+        // The route delta goes out before the request: peers see the new route before the old
+        // one goes (the request would otherwise overtake the delta batched for later in this turn).
+        this.cluster.flushRoutes();
         await this.cluster.requestTakeover(clientId, asked);
       }
     }

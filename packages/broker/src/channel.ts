@@ -57,6 +57,8 @@ export class Channel {
   private inbox: Packet[] = [];
   private busy = false;
   private paused = false;
+  /** Messages for this client appended to the store between its session's load and CONNACK. */
+  earlyArrivals: PendingMessage[] | undefined;
   private outbox: Buffer[] = [];
   private outboxBytes = 0;
   private flushScheduled = false;

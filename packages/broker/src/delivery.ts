@@ -41,10 +41,17 @@ export class Delivery {
         (localGroups ??= new Map()).set(group.key, group);
       },
     );
-    if (this.broker.cluster) {
+    const cluster = this.broker.cluster;
+    if (cluster) {
       const remote: Promise<unknown>[] = [];
       // Groups with members elsewhere are picked among nodes there; the rest stay below.
-      if (this.broker.cluster.publish(message, localGroups, remote)) matched = true;
+      if (cluster.publish(message, localGroups, remote)) matched = true;
+      // G2: a session that just moved from here, to a node this replica does not route to yet.
+      this.broker.movedAwayMatching(message.topic, undefined, (clientId, nodeId) => {
+        if (cluster.routesTo(nodeId, message.topic)) return;
+        matched = true;
+        remote.push(cluster.passOn(nodeId, message, clientId));
+      });
       if (remote.length > 0) (waits ??= []).push(...remote);
     }
     if (localGroups) {
@@ -128,8 +135,16 @@ export class Delivery {
       if (outcome.result === 'dropped-new') return;
       pending.seq = outcome.seq;
       const live = this.broker.channel(clientId);
-      if (live && live === channel && live.session === session) live.deliver(pending);
-      else this.broker.stats.messagesQueued++;
+      const liveSession = live?.session;
+      if (live && live === channel && session && liveSession === session) live.deliver(pending);
+      else if (live && liveSession?.durable && outcome.seq > liveSession.seqAtLoad) {
+        // Appended while this session was being opened, after its load: it would otherwise wait
+        // in the store until the next takeover.
+        live.deliver(pending);
+      } else if (live && !liveSession && live.state === 'connecting') {
+        // The same, a moment earlier: registered, CONNACK not yet sent. Queued behind the load.
+        (live.earlyArrivals ??= []).push(pending);
+      } else this.broker.stats.messagesQueued++;
     });
   }
 

@@ -32,6 +32,8 @@ export class Session {
   readonly inboundQoS2 = new Set<number>();
   /** Sequence numbers of a non-durable session (a durable one gets them from the store). */
   lastSeq = 0;
+  /** The store's last seq when this session was loaded: a message appended later is not in the load. */
+  seqAtLoad = 0;
   /** Changes not yet written to the store (durable sessions only). */
   changes: SessionChanges | undefined;
   private readonly subs = new Map<string, StoredSubscription>();
@@ -64,6 +66,7 @@ export class Session {
     }
     for (const id of state.inboundQoS2) session.inboundQoS2.add(id);
     session.lastSeq = state.lastSeq;
+    session.seqAtLoad = state.lastSeq;
     return session;
   }
 

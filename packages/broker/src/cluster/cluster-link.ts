@@ -189,7 +189,8 @@ export class ClusterLink {
       : this.broker.routes.remove(delta.filter, delta.nodeId);
   }
 
-  private flushRoutes(): void {
+  /** Sends the route deltas batched so far now. */
+  flushRoutes(): void {
     if (this.outbox.length === 0) return;
     const deltas = this.outbox;
     this.outbox = [];
@@ -240,6 +241,15 @@ export class ClusterLink {
       }
     }
     return matched;
+  }
+
+  /** Whether the replica routes this topic to that node (a publish here is forwarded there anyway). */
+  routesTo(nodeId: string, topic: string): boolean {
+    let found = false;
+    this.replica.matchNodes(topic, (node) => {
+      if (node === nodeId) found = true;
+    });
+    return found;
   }
 
   /** Passes a message on to the node a client's session moved to (G2), for that client only. */

@@ -108,6 +108,9 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
   // No await from here to CONNACK: the session is live and deliveries may arrive.
   channel.session = opened.session;
   channel.state = 'connected';
+  for (const pending of channel.earlyArrivals?.splice(0) ?? []) {
+    if (pending.seq > opened.session.seqAtLoad) opened.session.queue.push(pending);
+  }
   channel.will = will;
 
   const properties: Properties = {};
