@@ -23,12 +23,13 @@ afterEach(async () => {
   await Promise.allSettled([redis.close(), nats.close()]);
 });
 
-async function node(id: string, readyLine?: RegExp): Promise<FlockNode> {
+async function node(id: string, readyLine?: RegExp, args?: string[]): Promise<FlockNode> {
   const started = await FlockNode.start({
     nodeId: `${id}-${process.pid}`,
     redis: redis.url,
     nats: nats.url,
     ...(readyLine && { readyLine }),
+    ...(args && { args }),
   });
   nodes.push(started);
   return started;
@@ -105,4 +106,23 @@ test('cluster outage - after Redis restarts empty, nodes write their routes agai
     [await clients.connect(c)],
     'delivery from a node that joined after the restart',
   );
+}, 60_000);
+
+test('cluster - G2: a client id flapping between two nodes is slowed down, and still resumes its session', async () => {
+  const args = ['--flap-threshold', '2'];
+  const [a, b] = await Promise.all([node('fa', undefined, args), node('fb', undefined, args)]);
+  const clientId = unique('flapper');
+  const options = { clientId, clean: false, properties: { sessionExpiryInterval: 60 } };
+  const slowed = [a, b].map((n) => n.waitForLine(new RegExp(`"clientId":"${clientId}".*"msg":"takeover_slowed_down"`)));
+  const first = await clients.connect(a, options);
+  await first.subscribeAsync(`${clientId}/#`, { qos: 1 });
+  let last = first;
+  for (let hop = 1; hop <= 6; hop++) last = await clients.connect(hop % 2 === 1 ? b : a, options);
+  // Each node took the session over three times: more than the threshold of 2 within the window.
+  await Promise.all(slowed);
+  // The session (its subscription) came along every hop.
+  const got = record(last);
+  const pub = await clients.connect(b);
+  await pub.publishAsync(`${clientId}/x`, 'still here', { qos: 1 });
+  await waitFor(() => got.length === 1, { what: 'the message at the last connection' });
 }, 60_000);
