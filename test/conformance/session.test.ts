@@ -286,6 +286,20 @@ describe('session takeover', () => {
     await ping(fresh);
   });
 
+  test('session - [G2] each takeover is counted by result and reported with its duration', async () => {
+    const w = await start();
+    const stats = w.broker.server.broker.stats;
+    const reported: [string, number][] = [];
+    stats.onTakeover = (result, durationMs) => reported.push([result, durationMs]);
+    const clientId = uniqueId('counted');
+    const old = await w.raw({ clientId });
+    await w.raw({ clientId });
+    await expectDisconnect(old, 0x8e);
+    expect(stats.takeoverResults.get('local')).toBe(1);
+    expect(reported).toEqual([['local', expect.any(Number)]]);
+    expect(reported[0]![1]).toBeGreaterThanOrEqual(0);
+  });
+
   test('session - [MQTT-3.1.4-2 (3.1.1)] taking over a 3.1.1 connection closes it without a packet', async () => {
     const w = await start();
     const clientId = uniqueId('take4');

@@ -57,6 +57,8 @@ export interface BrokerOptions {
 export interface OpenedSession {
   session: Session;
   sessionPresent: boolean;
+  /** Set when the session was taken over from a live connection here or from another node. */
+  takenOver?: 'local' | 'remote';
 }
 
 /** How long a node passes on messages for a session that moved away (far longer than a route delta takes). */
@@ -184,14 +186,22 @@ export class Broker {
   ): Promise<OpenedSession | number> {
     const clientId = channel.clientId;
     const previous = this.connectLocks.get(clientId) ?? Promise.resolve();
-    const open = (): Promise<OpenedSession | number> =>
-      this.openSessionNow(channel, clean, expiryInterval, will)
+    const open = (): Promise<OpenedSession | number> => {
+      const started = this.clock.now();
+      return this.openSessionNow(channel, clean, expiryInterval, will)
         .catch((error: unknown) => {
           // G2: a CONNECT for this client id on another node claimed the session after this one
           // did; the later claim wins, as if it had taken this connection over.
           if ((error as { code?: unknown }).code !== 'FLOCK_ERR_FENCED') throw error;
           this.log.info({ clientId }, 'connect_lost_race');
+          this.stats.takeover('lost_race', this.clock.now() - started);
           return ReasonCode.SessionTakenOver;
+        })
+        .then((opened) => {
+          if (typeof opened !== 'number' && opened.takenOver) {
+            this.stats.takeover(opened.takenOver, this.clock.now() - started);
+          }
+          return opened;
         })
         .finally(() => {
           // Routes taken ahead of a takeover that did not happen are given up again.
@@ -200,6 +210,7 @@ export class Broker {
           if (ahead && this.channels.get(clientId) !== channel)
             for (const filter of ahead) this.removeRoute(clientId, filter);
         });
+    };
     const next = previous.then(open, open);
     this.connectLocks.set(clientId, next);
     next
@@ -310,7 +321,8 @@ export class Broker {
     this.movedAway.delete(clientId);
     this.channels.set(clientId, channel);
     if (this.cluster) void this.confirmOwnership(channel);
-    return { session, sessionPresent: state !== undefined };
+    const takenOver = existing ? 'local' : asked && asked.nodeId !== this.nodeId ? 'remote' : undefined;
+    return { session, sessionPresent: state !== undefined, ...(takenOver && { takenOver }) };
   }
 
   /**

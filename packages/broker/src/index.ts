@@ -11,7 +11,7 @@ export type { Logger } from './logger';
 export type { Message } from './message';
 export { RingBuffer } from './ring-buffer';
 export { BrokerStats } from './stats';
-export type { DropReason } from './stats';
+export type { DropReason, TakeoverResult } from './stats';
 export type { Transport } from './transport';
 export { MemoryRetainStore } from './backends/memory-retain-store';
 export { MemoryRouteRegistry } from './backends/memory-route-registry';
