@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ReasonCode, topicMatches } from '@flockmq/protocol';
+import { ReasonCode } from '@flockmq/protocol';
 import type { Properties } from '@flockmq/protocol';
 import { Channel } from './channel';
 import { systemClock } from './clock';
@@ -29,6 +29,8 @@ import type {
   SubscriptionOptions,
 } from './backends/session-store';
 import { ClusterLink } from './cluster/cluster-link';
+import { MovedSessions } from './cluster/moved-sessions';
+import { FlapGuard } from './flap-guard';
 import type { ClusterOptions } from './cluster/cluster-link';
 import { BrokerStats } from './stats';
 import type { DropReason } from './stats';
@@ -60,10 +62,6 @@ export interface OpenedSession {
   /** Set when the session was taken over from a live connection here or from another node. */
   takenOver?: 'local' | 'remote';
 }
-
-/** How long a node passes on messages for a session that moved away (far longer than a route delta takes). */
-const MOVED_AWAY_MS = 10_000;
-const MOVED_AWAY_MAX = 100_000;
 
 const NEVER_EXPIRES = 0xffffffff;
 
@@ -100,9 +98,9 @@ export class Broker {
   /** Offline sessions this node adopted from a dead node, by client id → that node. */
   private readonly adopted = new Map<string, string>();
   /** Recent takeovers per client id (G2 flapping). */
-  private readonly flaps = new Map<string, { since: number; count: number }>();
-  /** Sessions that moved to another node in the last MOVED_AWAY_MS, oldest first (G2). */
-  private readonly movedAway = new Map<string, { nodeId: string; filters: string[]; until: number }>();
+  private readonly flaps: FlapGuard;
+  /** Sessions that just moved to another node (G2). */
+  readonly movedAway: MovedSessions;
   /** Filters routed here for a client id whose takeover from another node is under way (G2). */
   private readonly routedAhead = new Map<string, string[]>();
 
@@ -112,6 +110,8 @@ export class Broker {
     // The logger comes bound to the node (the server's carries `node` already).
     this.log = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
+    this.movedAway = new MovedSessions(this.clock);
+    this.flaps = new FlapGuard(this.clock);
     this.hooks = options.hooks ?? {};
     this.sessions = options.backends?.sessions ?? new MemorySessionStore();
     this.retained = options.backends?.retained ?? new MemoryRetainStore();
@@ -318,7 +318,7 @@ export class Broker {
         .catch((err: unknown) => this.log.error({ err, clientId }, 'session_delete_failed'));
     }
     this.adopted.delete(clientId);
-    this.movedAway.delete(clientId);
+    this.movedAway.forget(clientId);
     this.channels.set(clientId, channel);
     if (this.cluster) void this.confirmOwnership(channel);
     const takenOver = existing ? 'local' : asked && asked.nodeId !== this.nodeId ? 'remote' : undefined;
@@ -356,43 +356,7 @@ export class Broker {
     }
     this.adopted.delete(clientId);
     for (const filter of filters) this.removeRoute(clientId, filter);
-    if (movedTo !== undefined && movedTo !== this.nodeId) this.rememberMove(clientId, movedTo, filters);
-  }
-
-  /**
-   * G2: for a while after a session moved to another node, messages that still reach this node by
-   * its old routes (forwarded by a node whose replica had not yet seen the move) are passed on.
-   */
-  private rememberMove(clientId: string, nodeId: string, filters: string[]): void {
-    const ordinary = filters.filter((filter) => !filter.startsWith('$share/'));
-    if (ordinary.length === 0) return;
-    const now = this.clock.now();
-    for (const [id, moved] of this.movedAway) {
-      if (moved.until > now && this.movedAway.size < MOVED_AWAY_MAX) break; // oldest first: the rest are newer
-      this.movedAway.delete(id);
-    }
-    this.movedAway.delete(clientId);
-    this.movedAway.set(clientId, { nodeId, filters: ordinary, until: now + MOVED_AWAY_MS });
-  }
-
-  /** Calls back for each session that moved away recently and has a filter matching the topic. */
-  movedAwayMatching(
-    topic: string,
-    onlyClient: string | undefined,
-    found: (clientId: string, nodeId: string) => void,
-  ): void {
-    if (this.movedAway.size === 0) return;
-    const now = this.clock.now();
-    const check = (clientId: string, moved: { nodeId: string; filters: string[]; until: number }): void => {
-      if (moved.until > now && moved.filters.some((filter) => topicMatches(filter, topic)))
-        found(clientId, moved.nodeId);
-    };
-    if (onlyClient !== undefined) {
-      const moved = this.movedAway.get(onlyClient);
-      if (moved) check(onlyClient, moved);
-      return;
-    }
-    for (const [clientId, moved] of this.movedAway) check(clientId, moved);
+    if (movedTo !== undefined && movedTo !== this.nodeId) this.movedAway.remember(clientId, movedTo, filters);
   }
 
   /**
@@ -420,27 +384,13 @@ export class Broker {
     this.log.info({ clientId, from: deadNode }, 'session_adopted');
   }
 
-  /**
-   * G2: a client id taken over more than flapThreshold times within flapWindow waits before each
-   * further takeover, doubling up to 10 s, so two clients fighting over one id do not ping-pong.
-   */
+  /** G2: a client id that keeps being taken over waits before each further takeover. */
   private async slowDownFlapping(clientId: string): Promise<void> {
-    const { flapThreshold, flapWindow } = this.limits;
-    if (flapThreshold === 0) return;
-    const now = this.clock.now();
-    let record = this.flaps.get(clientId);
-    if (!record || now - record.since > flapWindow * 1000) {
-      if (this.flaps.size >= 100_000) this.flaps.clear(); // bounded: losing history only forgives
-      record = { since: now, count: 0 };
-      this.flaps.set(clientId, record);
-    }
-    record.count++;
-    const excess = record.count - flapThreshold;
-    if (excess <= 0) return;
-    const delay = Math.min(100 * 2 ** Math.min(excess, 7), 10_000);
+    const { delayMs, takeovers } = this.flaps.delayFor(clientId, this.limits.flapThreshold, this.limits.flapWindow);
+    if (delayMs === 0) return;
     this.stats.flapDelays++;
-    this.log.info({ clientId, takeovers: record.count, delayMs: delay }, 'takeover_slowed_down');
-    await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delay));
+    this.log.info({ clientId, takeovers, delayMs }, 'takeover_slowed_down');
+    await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delayMs));
   }
 
   /**

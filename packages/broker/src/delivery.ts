@@ -47,7 +47,7 @@ export class Delivery {
       // Groups with members elsewhere are picked among nodes there; the rest stay below.
       if (cluster.publish(message, localGroups, remote)) matched = true;
       // G2: a session that just moved from here, to a node this replica does not route to yet.
-      this.broker.movedAwayMatching(message.topic, undefined, (clientId, nodeId) => {
+      this.broker.movedAway.matching(message.topic, undefined, (clientId, nodeId) => {
         if (cluster.routesTo(nodeId, message.topic)) return;
         matched = true;
         remote.push(cluster.passOn(nodeId, message, clientId));
@@ -87,7 +87,7 @@ export class Delivery {
     );
     // G2: the sender routed this by a route that has just moved with its session: pass it on.
     if (adoptedFrom === undefined) {
-      this.broker.movedAwayMatching(message.topic, forClient, (clientId, nodeId) => {
+      this.broker.movedAway.matching(message.topic, forClient, (clientId, nodeId) => {
         if (matchedHere?.has(clientId) || !this.broker.cluster) return;
         (waits ??= []).push(this.broker.cluster.passOn(nodeId, message, clientId));
       });
