@@ -441,11 +441,13 @@ describe('config - help', () => {
           (l) => l.startsWith('  --') && (l.includes(`--${setting.flag} `) || l.includes(`--[no-]${setting.flag} `)),
         );
       expect([setting.flag, line !== undefined]).toEqual([setting.flag, true]);
-      const shown = typeof setting.spec.default === 'function' ? 'the host name' : String(setting.spec.default);
+      const shown = setting.spec.defaultHelp ?? String(setting.spec.default);
       expect(line).toContain(`[default: ${shown}]`);
       expect(line).toContain(setting.spec.help);
     }
     expect(help).toContain('--config <path>');
+    // An empty default is explained rather than shown as nothing.
+    expect(help).not.toContain('[default: ]');
   });
 
   test('config - help explains the environment names and precedence', () => {

@@ -21,7 +21,7 @@ function option(setting: Setting): [string, string] {
   const type = setting.spec.type;
   const flag = type.kind === 'boolean' ? `--[no-]${setting.flag}` : `--${setting.flag} ${placeholder(setting)}`;
   const spec = setting.spec;
-  const shown = typeof spec.default === 'function' ? (spec.defaultHelp ?? 'computed') : String(spec.default);
+  const shown = spec.defaultHelp ?? (typeof spec.default === 'function' ? 'computed' : String(spec.default));
   const choices = type.kind === 'choice' ? `: ${expected(type)}` : '';
   return [flag, `${spec.help}${choices} [default: ${shown}]`];
 }
