@@ -4,6 +4,7 @@
  * again once they are back.
  */
 import { FlockNode, startNats, startRedis, waitFor, type NatsFixture, type RedisFixture } from '@flockmq/testkit';
+import type { MqttClient } from 'mqtt';
 import { Clients, record, waitForRoute } from './harness';
 
 let redis: RedisFixture;
@@ -33,6 +34,17 @@ async function node(id: string, readyLine?: RegExp, args?: string[]): Promise<Fl
   });
   nodes.push(started);
   return started;
+}
+
+/** Two nodes, a subscriber on b and a publisher on a, with b's route known to a. */
+async function routedPair(prefix: string): Promise<{ b: FlockNode; sub: MqttClient; pub: MqttClient; t: string }> {
+  const [a, b] = await Promise.all([node(`${prefix}a`), node(`${prefix}b`)]);
+  const t = unique(prefix);
+  const sub = await clients.connect(b);
+  await sub.subscribeAsync(`${t}/#`, { qos: 1 });
+  const pub = await clients.connect(a);
+  await waitForRoute(sub, `${t}/probe`, [pub]);
+  return { b, sub, pub, t };
 }
 
 const count = (lines: string[], msg: string): number => lines.filter((l) => l.includes(`"msg":"${msg}"`)).length;
@@ -73,12 +85,7 @@ test('cluster outage - a node started before NATS says so in one line, then join
 }, 60_000);
 
 test('cluster outage - after NATS restarts, messages cross nodes again', async () => {
-  const [a, b] = await Promise.all([node('na'), node('nb')]);
-  const t = unique('nats');
-  const sub = await clients.connect(b);
-  await sub.subscribeAsync(`${t}/#`, { qos: 1 });
-  const pub = await clients.connect(a);
-  await waitForRoute(sub, `${t}/probe`, [pub]);
+  const { sub, pub, t } = await routedPair('n');
 
   await nats.kill();
   await nats.restart();
@@ -87,12 +94,7 @@ test('cluster outage - after NATS restarts, messages cross nodes again', async (
 }, 60_000);
 
 test('cluster outage - after Redis restarts empty, nodes write their routes again and keep routing', async () => {
-  const [a, b] = await Promise.all([node('ra'), node('rb')]);
-  const t = unique('redis');
-  const sub = await clients.connect(b);
-  await sub.subscribeAsync(`${t}/#`, { qos: 1 });
-  const pub = await clients.connect(a);
-  await waitForRoute(sub, `${t}/probe`, [pub]);
+  const { b, sub, t } = await routedPair('r');
 
   const restored = b.waitForLine(/"msg":"routes_restored"/);
   await redis.kill(); // no persistence: it comes back empty
