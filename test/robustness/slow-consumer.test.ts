@@ -27,7 +27,7 @@ async function client(b: TestBroker, clientId: string): Promise<mqtt.MqttClient>
   return c;
 }
 
-const dropped = (b: TestBroker, reason: DropReason): number => b.server.broker.stats.dropped.get(reason) ?? 0;
+const dropped = (b: TestBroker, reason: DropReason): number => b.server.broker.stats.dropped(reason);
 
 /** A normal subscriber that records every payload it receives on `filter` at QoS 1. */
 async function normalSubscriber(b: TestBroker, filter: string): Promise<string[]> {

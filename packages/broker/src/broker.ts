@@ -142,7 +142,7 @@ export class Broker {
       return;
     }
     this.connections.add(new Channel(this, transport));
-    this.stats.connectionsOpened++;
+    this.stats.connectionsOpened.inc(transport.listener);
   }
 
   assignClientId(): string {
@@ -419,7 +419,6 @@ export class Broker {
   /** Called by a channel when its transport has closed. */
   onChannelClosed(channel: Channel, hadSession: boolean): void {
     this.connections.delete(channel);
-    this.stats.connectionsClosed++;
     const session = channel.session;
     if (!hadSession || !session || this.channels.get(channel.clientId) !== channel) return;
     this.channels.delete(channel.clientId);
@@ -600,16 +599,18 @@ export class Broker {
 
   // ---------------------------------------------------------------- accounting
 
-  delivered(_pending: PendingMessage): void {
-    this.stats.messagesDelivered++;
+  /** A PUBLISH was written to a subscriber's connection. */
+  delivered(pending: PendingMessage, now: number): void {
+    this.stats.messagesDelivered[pending.qos]!++;
+    this.stats.deliveryLatency.observe(now - pending.message.receivedAt);
   }
 
-  dropped(_pending: PendingMessage, reason: DropReason): void {
-    this.stats.drop(reason);
+  dropped(pending: PendingMessage, reason: DropReason): void {
+    this.stats.drop(reason, pending.qos);
   }
 
-  expired(_pending: PendingMessage): void {
-    this.stats.messagesExpired++;
+  expired(pending: PendingMessage): void {
+    this.stats.messagesExpired[pending.qos]!++;
   }
 
   recordServerDisconnect(channel: Channel, reasonCode: number): void {

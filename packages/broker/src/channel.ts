@@ -1,4 +1,11 @@
-import { PacketDecoder, ProtocolViolation, ReasonCode, encodePacket, reasonCodeName } from '@flockmq/protocol';
+import {
+  PACKET_TYPE_CODES,
+  PacketDecoder,
+  ProtocolViolation,
+  ReasonCode,
+  encodePacket,
+  reasonCodeName,
+} from '@flockmq/protocol';
 import type { Packet, Properties, ProtocolVersion, PublishPacket, QoS } from '@flockmq/protocol';
 import type { Broker } from './broker';
 import type { ClientInfo } from './hooks';
@@ -9,6 +16,8 @@ import { packetIdForSeq } from './backends/session-store';
 import type { PendingMessage, SessionChanges, StoredWill } from './backends/session-store';
 import { isExpired, remainingExpirySeconds } from './message';
 import type { Session } from './session';
+import { protocolLabel, reasonLabel } from './stats';
+import type { CloseInitiator } from './stats';
 import { handleConnect } from './handlers/connect';
 import { handlePublish, handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handlers/publish';
 import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe';
@@ -21,6 +30,9 @@ export type ChannelState = 'awaiting-connect' | 'connecting' | 'connected' | 'cl
 const INBOX_HIGH_WATER = 1000;
 /** Outbound bytes buffered for a client beyond which QoS 0 is dropped and QoS 1/2 queued (G7). */
 const OUTBOUND_HIGH_WATER = 1024 * 1024;
+/** MQTT 5 reason codes of the 3.1.1 CONNACK return codes 0–5 (CONNACKs are counted by the former). */
+const V5_CODE_FOR_RETURN_CODE = [0x00, 0x84, 0x85, 0x88, 0x86, 0x87];
+const PUBLISH_TYPE_CODE = PACKET_TYPE_CODES.publish;
 /** Largest packet a client may receive when it sets no Maximum Packet Size. */
 const PROTOCOL_MAX_PACKET = 268_435_460;
 
@@ -32,6 +44,8 @@ const PROTOCOL_MAX_PACKET = 268_435_460;
 export class Channel {
   state: ChannelState = 'awaiting-connect';
   protocolVersion: ProtocolVersion = 4;
+  /** Set once a CONNECT named the protocol level (metrics label the connection with it from then on). */
+  protocolKnown = false;
   clientId = '';
   username: string | undefined;
   session: Session | undefined;
@@ -66,6 +80,8 @@ export class Channel {
   private connectTimer: TimerHandle | undefined;
   private closeListeners: (() => void)[] = [];
   private changesWritten: Promise<void> | undefined;
+  /** Who closed the connection and with which reason code, once decided (for metrics). */
+  private closedBy: { initiator: CloseInitiator; reasonCode: number | undefined } | undefined;
 
   constructor(
     readonly broker: Broker,
@@ -111,6 +127,7 @@ export class Channel {
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.lastReceivedAt = this.broker.clock.now();
+    this.broker.stats.bytesIn += chunk.length;
     const error = this.decoder.push(chunk, (packet) => this.onPacket(packet));
     if (error) this.onViolation(error);
     this.updateReading();
@@ -132,6 +149,7 @@ export class Channel {
   }
 
   private onPacket(packet: Packet): void {
+    this.broker.stats.packetsIn[PACKET_TYPE_CODES[packet.type]]!++;
     if (this.state === 'closed' || this.state === 'closing') return;
     if (this.busy || this.inbox.length > 0) {
       this.inbox.push(packet);
@@ -224,12 +242,14 @@ export class Channel {
     if (error.code === 'FLOCK_ERR_UNSUPPORTED_PROTOCOL_VERSION' && this.state === 'awaiting-connect') {
       // [MQTT-3.1.2-2] Reply in the 3.1.1 format, the one every client level can read, then close.
       this.sendRaw(encodePacket({ type: 'connack', sessionPresent: false, reasonCode: 0x01 }, 4));
+      this.countConnack(ReasonCode.UnsupportedProtocolVersion);
       this.end();
       return;
     }
     if (this.state === 'awaiting-connect' && (error as { protocolVersion?: number }).protocolVersion === 5) {
       // An MQTT 5 client whose CONNECT is bad may be told why in CONNACK before the close (MQTT 5 §3.2.2.2).
       this.protocolVersion = 5;
+      this.protocolKnown = true;
       this.send({ type: 'connack', sessionPresent: false, reasonCode: error.reasonCode });
       this.end();
       return;
@@ -261,7 +281,19 @@ export class Channel {
   /** Encodes and queues a packet; everything queued in one turn goes out in one write. */
   send(packet: Packet): void {
     if (this.state === 'closed') return;
+    this.broker.stats.packetsOut[PACKET_TYPE_CODES[packet.type]]!++;
+    if (packet.type === 'connack') {
+      this.countConnack(
+        this.isV5 ? packet.reasonCode : (V5_CODE_FOR_RETURN_CODE[packet.reasonCode] ?? packet.reasonCode),
+      );
+    }
     this.sendRaw(encodePacket(this.fitProperties(packet), this.protocolVersion));
+  }
+
+  private countConnack(reasonCode: number): void {
+    this.broker.stats.connacks.inc(
+      `${this.protocolKnown ? protocolLabel(this.protocolVersion) : 'none'}|${reasonLabel(reasonCode)}`,
+    );
   }
 
   sendRaw(bytes: Buffer): void {
@@ -281,6 +313,7 @@ export class Channel {
     const wasCongested = this.congested;
     this.outbox = [];
     this.outboxBytes = 0;
+    this.broker.stats.bytesOut += data.length;
     this.transport.write(data);
     // A large batch can go straight to the kernel: write() then returns true and no 'drain'
     // follows, so what waited on the congestion (queued messages, paused reading) resumes here.
@@ -397,7 +430,8 @@ export class Channel {
       return true;
     }
     this.sendRaw(bytes);
-    this.broker.delivered(pending);
+    this.broker.stats.packetsOut[PUBLISH_TYPE_CODE]!++;
+    this.broker.delivered(pending, now);
     return true;
   }
 
@@ -531,7 +565,14 @@ export class Channel {
       if (reasonString !== undefined) props.reasonString = reasonString;
       this.send({ type: 'disconnect', reasonCode, properties: props });
     }
+    this.closedBy ??= { initiator: 'server', reasonCode };
     this.broker.recordServerDisconnect(this, reasonCode);
+    this.end();
+  }
+
+  /** The client sent DISCONNECT with this reason code. */
+  clientDisconnected(reasonCode: number): void {
+    this.closedBy ??= { initiator: 'client', reasonCode };
     this.end();
   }
 
@@ -542,8 +583,17 @@ export class Channel {
     this.transport.end();
   }
 
+  /** Closes at once, without telling the client why (it is before CONNACK, or the client broke the protocol). */
   destroy(): void {
+    this.closedBy ??= { initiator: 'server', reasonCode: undefined };
     this.transport.destroy();
+  }
+
+  /** `listener|protocol|initiator|reason`: how the metrics count this connection's close. */
+  private closeLabels(): string {
+    const { initiator, reasonCode } = this.closedBy ?? { initiator: 'network', reasonCode: undefined };
+    const protocol = this.protocolKnown ? protocolLabel(this.protocolVersion) : 'none';
+    return `${this.transport.listener}|${protocol}|${initiator}|${reasonCode === undefined ? 'none' : reasonLabel(reasonCode)}`;
   }
 
   private onTransportClose(error?: Error): void {
@@ -554,6 +604,7 @@ export class Channel {
     if (this.keepAliveTimer) this.broker.clock.clearTimeout(this.keepAliveTimer);
     if (this.connectTimer) this.broker.clock.clearTimeout(this.connectTimer);
     if (error) this.log.debug({ err: error.message }, 'transport_error');
+    this.broker.stats.connectionsClosed.inc(this.closeLabels());
     this.broker.onChannelClosed(this, wasConnected);
     for (const listener of this.closeListeners) listener();
     this.closeListeners = [];

@@ -21,7 +21,7 @@ export class Delivery {
    * asynchronous (retained store, offline queues); a QoS 1/2 publisher is acknowledged after it.
    */
   publish(message: Message): { matched: boolean; done: Promise<unknown> | undefined } {
-    this.broker.stats.messagesPublished++;
+    this.broker.stats.messagesPublished[message.qos]!++;
     let waits: Promise<unknown>[] | undefined;
     if (message.retain) {
       // [MQTT-3.3.1-5] store (or, with an empty payload, clear [MQTT-3.3.1-6]) the retained message.
@@ -131,7 +131,7 @@ export class Delivery {
         this.broker.log.warn({ clientId }, 'append_no_session');
         return;
       }
-      if (outcome.result !== 'queued') this.broker.stats.drop('queue_full');
+      if (outcome.result !== 'queued') this.broker.stats.drop('queue_full', pending.qos);
       if (outcome.result === 'dropped-new') return;
       pending.seq = outcome.seq;
       const live = this.broker.channel(clientId);
@@ -153,7 +153,7 @@ export class Delivery {
     const offered = this.offerShared(group, message);
     if (offered !== false) return offered;
     if (group.backlog.length >= this.broker.limits.maxQueuedMessages) {
-      this.broker.stats.drop('queue_full');
+      this.broker.stats.drop('queue_full', message.qos);
       if (this.broker.limits.queueDropPolicy === 'drop-new') return undefined;
       group.backlog.shift();
     }
@@ -196,7 +196,7 @@ export class Delivery {
       const message = group.backlog.peek()!;
       if (isExpired(message, now)) {
         group.backlog.shift();
-        this.broker.stats.messagesExpired++;
+        this.broker.stats.messagesExpired[message.qos]!++;
         continue;
       }
       const offered = this.offerShared(group, message);
@@ -237,7 +237,7 @@ export class Delivery {
         if (!list) backlogged.set(group, (list = []));
         list.push(message);
       } else {
-        this.broker.stats.drop('no_member');
+        this.broker.stats.drop('no_member', message.qos);
       }
     }
     for (const [group, messages] of backlogged) {

@@ -10,8 +10,15 @@ export { silentLogger } from './logger';
 export type { Logger } from './logger';
 export type { Message } from './message';
 export { RingBuffer } from './ring-buffer';
-export { BrokerStats } from './stats';
-export type { DropReason, TakeoverResult } from './stats';
+export {
+  BrokerStats,
+  BucketHistogram,
+  LabelledCounter,
+  DELIVERY_LATENCY_BOUNDS_MS,
+  protocolLabel,
+  reasonLabel,
+} from './stats';
+export type { AuthResult, CloseInitiator, DropReason, TakeoverResult } from './stats';
 export type { Transport } from './transport';
 export { MemoryRetainStore } from './backends/memory-retain-store';
 export { MemoryRouteRegistry } from './backends/memory-route-registry';

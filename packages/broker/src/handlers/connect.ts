@@ -14,6 +14,7 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
   const v5 = packet.protocolVersion === 5;
   const props = packet.properties ?? {};
   channel.protocolVersion = packet.protocolVersion;
+  channel.protocolKnown = true;
   if (v5) {
     // Known before any CONNACK goes out, a refusal included: its Reason String must fit too [MQTT-3.2.2-19].
     channel.clientReceiveMaximum = props.receiveMaximum ?? 65535;
@@ -73,9 +74,10 @@ export async function handleConnect(channel: Channel, packet: ConnectPacket): Pr
 
   if (broker.hooks.authenticate) {
     const result = await broker.hooks.authenticate({ ...channel.info, password: packet.password });
+    broker.stats.authentications.inc(result.ok ? 'success' : 'failure');
     if (!result.ok) return refuse(result.reasonCode, result.reason ?? 'not authorized');
     if (channel.state !== 'connecting') return;
-  }
+  } else broker.stats.authentications.inc('none');
 
   const requestedExpiry = v5 ? (props.sessionExpiryInterval ?? 0) : packet.clean ? 0 : 0xffffffff;
   const expiryInterval = Math.min(requestedExpiry, limits.maxSessionExpiryInterval);

@@ -17,5 +17,5 @@ export function handleDisconnect(channel: Channel, packet: DisconnectPacket): vo
   channel.disconnectReason = reasonCode;
   if (reasonCode !== ReasonCode.DisconnectWithWillMessage) channel.will = undefined;
   channel.log.debug({ reasonCode }, 'client_disconnected');
-  channel.end(); // [MQTT-3.14.4-1]
+  channel.clientDisconnected(reasonCode); // [MQTT-3.14.4-1]
 }
