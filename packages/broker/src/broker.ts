@@ -31,6 +31,8 @@ import type {
 import { ClusterLink } from './cluster/cluster-link';
 import { MovedSessions } from './cluster/moved-sessions';
 import { FlapGuard } from './flap-guard';
+import { drainConnections } from './drain';
+import type { DrainOptions } from './drain';
 import type { ClusterOptions } from './cluster/cluster-link';
 import { BrokerStats } from './stats';
 import type { DropReason } from './stats';
@@ -88,11 +90,13 @@ export class Broker {
   private readonly channels = new Map<string, Channel>();
   private readonly willTimers = new Map<string, { timer: TimerHandle; will: StoredWill }>();
   private readonly expiryTimers = new Map<string, TimerHandle>();
+  /** Durable sessions this node holds without a connection (their expiry and will run here). */
+  private readonly offline = new Set<string>();
   /** Serialises CONNECT handling per client id, so racing CONNECTs resolve in arrival order. */
   private readonly connectLocks = new Map<string, Promise<unknown>>();
   private readonly makeClientId: () => string;
   private readonly writes = new Set<Promise<void>>();
-  private state: 'new' | 'running' | 'closing' | 'closed' = 'new';
+  private state: 'new' | 'running' | 'draining' | 'closing' | 'closed' = 'new';
   /** Set in cluster mode. */
   readonly cluster: ClusterLink | undefined;
   /** Offline sessions this node adopted from a dead node, by client id → that node. */
@@ -128,6 +132,25 @@ export class Broker {
     return this.channels.size;
   }
 
+  /** Every open transport, connected or not (metrics, admin). */
+  get openConnections(): ReadonlySet<Channel> {
+    return this.connections;
+  }
+
+  /** Connected clients by client id. */
+  get clients(): ReadonlyMap<string, Channel> {
+    return this.channels;
+  }
+
+  /** Client ids of the durable sessions this node holds without a connection. */
+  get offlineSessions(): ReadonlySet<string> {
+    return this.offline;
+  }
+
+  get draining(): boolean {
+    return this.state === 'draining';
+  }
+
   async start(): Promise<void> {
     if (this.cluster) await this.cluster.start();
     this.state = 'running';
@@ -153,6 +176,47 @@ export class Broker {
     return this.channels.get(clientId);
   }
 
+  /**
+   * Stops taking connections and disconnects the clients at a bounded rate (G5), each told why
+   * (MQTT 5: 0x8B, or 0x9C with a Server Reference); resolves once every connection has closed
+   * and the sessions they leave are written to the store, so another node can resume them.
+   */
+  async drain(options: DrainOptions): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'draining';
+    await drainConnections(this, this.connections, options);
+    await Promise.all([...this.writes]);
+  }
+
+  /** Disconnects a connected client (MQTT 5: 0x98 Administrative action); its session stays. */
+  kick(clientId: string): boolean {
+    const channel = this.channels.get(clientId);
+    if (!channel) return false;
+    channel.log.info({}, 'client_kicked');
+    channel.disconnect(ReasonCode.AdministrativeAction, 'disconnected by an administrator');
+    return true;
+  }
+
+  /**
+   * Ends a session this node holds, connected (the client is disconnected with 0x98) or offline:
+   * its state is deleted and its will, if any, published. False when this node does not hold it.
+   */
+  async endSession(clientId: string): Promise<boolean> {
+    const channel = this.channels.get(clientId);
+    if (channel?.session) {
+      channel.session.expiryInterval = 0; // the close below then deletes it
+      channel.log.info({}, 'session_ended_by_admin');
+      channel.disconnect(ReasonCode.AdministrativeAction, 'session ended by an administrator');
+      await channel.closed();
+      await Promise.all([...this.writes]);
+      return true;
+    }
+    if (!this.offline.has(clientId)) return false;
+    this.cancelExpiry(clientId);
+    await this.expireSession(clientId, 'admin');
+    return true;
+  }
+
   /** Disconnects every client (MQTT 5: 0x8B server shutting down) and stops timers. */
   async close(): Promise<void> {
     if (this.state === 'closed' || this.state === 'closing') return;
@@ -167,6 +231,7 @@ export class Broker {
     for (const timer of this.expiryTimers.values()) this.clock.clearTimeout(timer);
     this.willTimers.clear();
     this.expiryTimers.clear();
+    this.offline.clear();
     if (this.cluster) await this.cluster.close();
     this.state = 'closed';
   }
@@ -439,6 +504,7 @@ export class Broker {
 
   /** A durable session without a connection: its will (after the will delay) and its expiry run here. */
   private parkOffline(clientId: string, expiryInterval: number, will: StoredWill | undefined): void {
+    this.offline.add(clientId);
     if (will) {
       const delay = Math.min(will.delayInterval, expiryInterval);
       if (delay === 0) this.publishWill(clientId, will);
@@ -466,8 +532,9 @@ export class Broker {
     void tracked.finally(() => this.writes.delete(tracked));
   }
 
-  private async expireSession(clientId: string): Promise<void> {
+  private async expireSession(clientId: string, endedBy: 'expiry' | 'admin' = 'expiry'): Promise<void> {
     this.expiryTimers.delete(clientId);
+    this.offline.delete(clientId);
     if (this.channels.has(clientId)) return;
     const state = await this.sessions.load(clientId);
     if (this.channels.has(clientId)) return;
@@ -477,11 +544,12 @@ export class Broker {
     this.adopted.delete(clientId);
     if (state) for (const sub of state.subscriptions) this.removeRoute(clientId, sub.filter);
     this.takePendingWill(clientId, false);
-    this.stats.sessionsExpired++;
-    this.log.debug({ clientId }, 'session_expired');
+    if (endedBy === 'expiry') this.stats.sessionsExpired++;
+    this.log.debug({ clientId, endedBy }, 'session_expired');
   }
 
   private cancelExpiry(clientId: string): void {
+    this.offline.delete(clientId);
     const timer = this.expiryTimers.get(clientId);
     if (timer) this.clock.clearTimeout(timer);
     this.expiryTimers.delete(clientId);

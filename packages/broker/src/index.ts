@@ -53,3 +53,4 @@ export type {
   StoredSubscription,
   SubscriptionOptions,
 } from './backends/session-store';
+export type { DrainOptions } from './drain';

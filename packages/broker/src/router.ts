@@ -102,6 +102,11 @@ export class Router {
     return this.groups.get(key);
   }
 
+  /** Shared groups with members here, by `{group}/{filter}`. */
+  get sharedGroups(): ReadonlyMap<string, SharedGroup> {
+    return this.groups;
+  }
+
   /** Every filter with a local subscriber, as subscribed (`$share/…` with its member count). */
   routes(): { filter: string; members: number | undefined }[] {
     const out: { filter: string; members: number | undefined }[] = [];

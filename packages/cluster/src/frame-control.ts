@@ -14,11 +14,13 @@ const DELTA_RESERVED = 0x70;
 
 const REQUEST_TAKEOVER = 1;
 const REQUEST_ROUTES = 2;
+const REQUEST_ADMIN = 3;
 
 const REPLY_OK = 0x01;
 const REPLY_HAS_DETAIL = 0x02;
 const REPLY_HAS_ROUTES = 0x04;
-const REPLY_RESERVED = 0xf8;
+const REPLY_HAS_DATA = 0x08;
+const REPLY_RESERVED = 0xf0;
 
 export function writeRouteDeltas(w: FrameWriter, deltas: readonly RouteDelta[]): void {
   w.varint(deltas.length);
@@ -59,6 +61,11 @@ export function writeControlRequest(w: FrameWriter, request: ControlRequest): vo
     case 'routes':
       w.u8(REQUEST_ROUTES);
       return;
+    case 'admin':
+      w.u8(REQUEST_ADMIN);
+      w.str(request.method);
+      w.str(request.body);
+      return;
     default:
       throw wireError(`cannot encode control request ${String((request as { type: unknown }).type)}`);
   }
@@ -71,6 +78,8 @@ export function readControlRequest(r: FrameReader): ControlRequest {
       return { type: 'takeover', clientId: r.str('clientId'), epoch: r.f64('epoch') };
     case REQUEST_ROUTES:
       return { type: 'routes' };
+    case REQUEST_ADMIN:
+      return { type: 'admin', method: r.str('admin method'), body: r.str('admin body') };
     default:
       throw wireError(`unknown control request type ${type}`);
   }
@@ -80,9 +89,11 @@ export function writeControlReply(w: FrameWriter, reply: ControlReply): void {
   let flags = reply.ok ? REPLY_OK : 0;
   if (reply.detail !== undefined) flags |= REPLY_HAS_DETAIL;
   if (reply.routes !== undefined) flags |= REPLY_HAS_ROUTES;
+  if (reply.data !== undefined) flags |= REPLY_HAS_DATA;
   w.u8(flags);
   if (reply.detail !== undefined) w.str(reply.detail);
   if (reply.routes !== undefined) writeRouteDeltas(w, reply.routes);
+  if (reply.data !== undefined) w.str(reply.data);
 }
 
 export function readControlReply(r: FrameReader): ControlReply {
@@ -91,5 +102,6 @@ export function readControlReply(r: FrameReader): ControlReply {
   const reply: ControlReply = { ok: (flags & REPLY_OK) !== 0 };
   if (flags & REPLY_HAS_DETAIL) reply.detail = r.str('detail');
   if (flags & REPLY_HAS_ROUTES) reply.routes = readRouteDeltas(r);
+  if (flags & REPLY_HAS_DATA) reply.data = r.str('admin data');
   return reply;
 }

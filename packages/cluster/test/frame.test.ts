@@ -66,13 +66,14 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
     request: fc.oneof(
       fc.record({ type: fc.constant('takeover' as const), clientId: text, epoch: time }),
       fc.record({ type: fc.constant('routes' as const) }),
+      fc.record({ type: fc.constant('admin' as const), method: text, body: text }),
     ),
   }),
   fc.record({
     kind: fc.constant('control-reply' as const),
     from: text,
     reply: fc.record(
-      { ok: fc.boolean(), detail: text, routes: fc.array(delta, { maxLength: 5 }) },
+      { ok: fc.boolean(), detail: text, routes: fc.array(delta, { maxLength: 5 }), data: text },
       { requiredKeys: ['ok'] },
     ),
   }),
@@ -235,6 +236,10 @@ describe('frame', () => {
       '0104016e' + '01' + '0163' + '401c000000000000',
     );
     expect(hex({ kind: 'control-request', from: 'n', request: { type: 'routes' } })).toBe('0104016e02');
+    expect(hex({ kind: 'control-request', from: 'n', request: { type: 'admin', method: 'm', body: '{}' } })).toBe(
+      '0104016e' + '03' + '016d' + '027b7d',
+    );
+    expect(hex({ kind: 'control-reply', from: 'n', reply: { ok: true, data: '1' } })).toBe('0105016e' + '09' + '0131');
     expect(
       hex({
         kind: 'control-reply',

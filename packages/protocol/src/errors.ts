@@ -13,6 +13,7 @@ export type FlockErrorCode =
   | 'FLOCK_ERR_FENCED'
   | 'FLOCK_ERR_SESSION_NOT_FOUND'
   | 'FLOCK_ERR_FORWARD_FAILED'
+  | 'FLOCK_ERR_ADMIN'
   | 'FLOCK_ERR_WIRE_FORMAT'
   /** A backend (Redis, NATS) could not be reached. */
   | 'FLOCK_ERR_UNREACHABLE'

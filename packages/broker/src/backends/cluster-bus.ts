@@ -38,13 +38,17 @@ export type ControlRequest =
   /** "Close your connection for this client id (MQTT 5: 0x8E), write its session, then answer." */
   | { type: 'takeover'; clientId: string; epoch: number }
   /** "Send me your whole part of the route table" (a joining node warms its replica). */
-  | { type: 'routes' };
+  | { type: 'routes' }
+  /** An admin API query or command for the receiving node; `body` is JSON (the admin package defines both). */
+  | { type: 'admin'; method: string; body: string };
 
 export interface ControlReply {
   ok: boolean;
   detail?: string;
   /** The answer to 'routes'. */
   routes?: RouteDelta[];
+  /** The answer to 'admin' (JSON). */
+  data?: string;
 }
 
 /** What a bus calls on its node. */

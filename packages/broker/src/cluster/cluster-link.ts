@@ -394,8 +394,30 @@ export class ClusterLink {
     }
   }
 
+  /** Answers admin requests from other nodes (set by the server; JSON in, JSON out). */
+  adminHandler: ((method: string, body: string) => Promise<string>) | undefined;
+
+  /** Other nodes currently alive. */
+  peers(): ReadonlySet<string> {
+    return this.bus.peers();
+  }
+
+  /** Sends an admin request to another node; resolves with its JSON answer. */
+  async askAdmin(nodeId: string, method: string, body: string, timeoutMs: number): Promise<string> {
+    const reply = await this.bus.request(nodeId, { type: 'admin', method, body }, timeoutMs);
+    if (!reply.ok) throw new FlockError('FLOCK_ERR_ADMIN', reply.detail ?? `node ${nodeId} refused ${method}`);
+    return reply.data ?? 'null';
+  }
+
   private async onControl(_from: string, request: ControlRequest): Promise<ControlReply> {
     switch (request.type) {
+      case 'admin':
+        if (!this.adminHandler) return { ok: false, detail: 'this node has no admin API' };
+        try {
+          return { ok: true, data: await this.adminHandler(request.method, request.body) };
+        } catch (error) {
+          return { ok: false, detail: (error as Error).message };
+        }
       case 'takeover':
         await this.broker.releaseClient(request.clientId, request.epoch, _from);
         return { ok: true };
