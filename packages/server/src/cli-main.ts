@@ -5,12 +5,12 @@
  * Exit codes: 0 done (including a graceful shutdown), 1 failure at run time (a port in use),
  * 2 usage or configuration error; a second SIGINT/SIGTERM exits at once with 128 + signal number.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { loadConfig, startHelp } from './config';
 import { createLogger } from './logging';
 import { startServer, type FlockServer } from './server';
+import { ctlMain } from '@flockmq/admin';
 import { didYouMean } from './suggest';
+import { version } from './version';
 
 type Signal = 'SIGINT' | 'SIGTERM';
 
@@ -37,7 +37,7 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 const EXIT_ON_SIGNAL: Readonly<Record<Signal, number>> = { SIGINT: 130, SIGTERM: 143 };
 
-const COMMANDS = ['start'];
+const COMMANDS = ['start', 'ctl'];
 
 export function usage(): string {
   return [
@@ -45,6 +45,7 @@ export function usage(): string {
     '',
     'Commands:',
     '  start          Run a FlockMQ node (flockmq start --help lists its options)',
+    '  ctl            Administer a running flock over its admin API (flockmq ctl --help)',
     '',
     'Options:',
     '  -h, --help     Show this help',
@@ -53,11 +54,7 @@ export function usage(): string {
   ].join('\n');
 }
 
-export function version(): string {
-  // src/ and dist/ both sit next to package.json.
-  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
-}
+export { version };
 
 /** By code rather than instanceof, so a FlockError from another copy of the package counts too. */
 const isFlockError = (error: unknown): error is Error & { code: string } => {
@@ -102,6 +99,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     );
     return EXIT_USAGE;
   }
+  if (command === 'ctl') return ctlMain(rest, io);
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(startHelp());
     return EXIT_OK;
@@ -148,7 +146,12 @@ async function start(argv: readonly string[], io: CliIo): Promise<number> {
 
   let server: FlockServer;
   try {
-    server = await startServer(config, { logger, signal: startUp.signal });
+    server = await startServer(config, {
+      logger,
+      signal: startUp.signal,
+      // The drain outlived its budget (--drain-timeout): exit now rather than be SIGKILLed mid-write.
+      onDrainTimeout: () => io.exit(EXIT_FAILURE),
+    });
   } catch (error) {
     removeHandlers();
     // Stopped while still waiting for Redis or NATS: a clean exit, not a failure.
@@ -158,15 +161,19 @@ async function start(argv: readonly string[], io: CliIo): Promise<number> {
   io.onStarted?.(server);
 
   const running = server;
+  // A SIGTERM drains the node (G5); so does `flockmq ctl drain`, after which the process exits too.
   const code = await new Promise<number>((resolve) => {
-    shutdown = () =>
-      running.close().then(
+    const finished = (stopped: Promise<void>): void => {
+      stopped.then(
         () => resolve(EXIT_OK),
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown_failed');
           resolve(EXIT_FAILURE);
         },
       );
+    };
+    shutdown = () => finished(running.shutdown('signal'));
+    void running.closed().then(() => finished(running.shutdown()));
     if (signalled !== undefined) shutdown();
   });
   removeHandlers();

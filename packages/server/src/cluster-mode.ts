@@ -19,6 +19,7 @@ import {
 } from '@flockmq/cluster';
 import { FlockError } from '@flockmq/protocol';
 import type { ServerConfig } from './config';
+import { instrument, type OperationObserver } from './metrics/instrument';
 
 /** How often an unreachable Redis or NATS is tried again at start. */
 const START_RETRY_MS = 1000;
@@ -26,8 +27,12 @@ const START_RETRY_MS = 1000;
 export interface ClusterConnection {
   /** Backends and the cluster link for the Broker. */
   readonly brokerOptions: Pick<BrokerOptions, 'backends' | 'cluster'>;
+  /** The NATS bus (its frame counters and peers feed the metrics). */
+  readonly bus: NatsClusterBus;
   /** True while Redis and NATS both answer. */
   readonly healthy: boolean;
+  readonly redisUp: boolean;
+  readonly natsUp: boolean;
   /** Called each time Redis answers again after an outage. */
   onRedisBack(listener: () => void): void;
   /** Retries `start` until NATS answers (each failed try is retried after START_RETRY_MS). */
@@ -63,6 +68,7 @@ export async function connectCluster(
   config: ServerConfig,
   logger: Logger,
   signal?: AbortSignal,
+  observe: OperationObserver = () => undefined,
 ): Promise<ClusterConnection> {
   const log = logger.child({ component: 'cluster' });
   const redisUrl = redact(config.redis);
@@ -99,17 +105,31 @@ export async function connectCluster(
   const servers = natsServers(config.nats);
   const bus = new NatsClusterBus({ nodeId: config.nodeId, servers, logger });
   const options = { namespace: undefined };
+  const redisStore = <T extends object>(store: T, name: string): T => instrument(store, 'redis', name, observe);
+  // Only round trips are timed: acknowledged forwards and control requests (by their type).
+  const timedBus = instrument(bus, 'nats', 'bus', observe, (method, args) => {
+    if (method === 'forward') return args[2] === true ? 'forward' : undefined;
+    if (method === 'request') return (args[1] as { type?: string } | undefined)?.type ?? 'request';
+    return undefined;
+  });
   const brokerOptions: ClusterConnection['brokerOptions'] = {
     backends: {
-      sessions: new RedisSessionStore(redis, options),
-      retained: new RedisRetainStore(redis, options),
-      routes: new RedisRouteRegistry(redis, options),
+      sessions: redisStore(new RedisSessionStore(redis, options), 'sessions'),
+      retained: redisStore(new RedisRetainStore(redis, options), 'retained'),
+      routes: redisStore(new RedisRouteRegistry(redis, options), 'routes'),
     },
-    cluster: { bus, nodes: new RedisNodeRegistry(redis, options) },
+    cluster: { bus: timedBus, nodes: redisStore(new RedisNodeRegistry(redis, options), 'nodes') },
   };
 
   return {
     brokerOptions,
+    bus,
+    get redisUp() {
+      return redis.status === 'ready';
+    },
+    get natsUp() {
+      return bus.connected;
+    },
     onRedisBack(listener) {
       onRedisBack = listener;
     },

@@ -100,7 +100,24 @@ describe('cli - in process', () => {
     const busy = await occupyPort(host);
     try {
       const { io, stderr } = fakeIo();
-      expect(await main(['start', '--host', host, '--port', String(busy.port), '--ws-port', 'off'], io)).toBe(1);
+      expect(
+        await main(
+          [
+            'start',
+            '--host',
+            host,
+            '--port',
+            String(busy.port),
+            '--ws-port',
+            'off',
+            '--http-port',
+            '0',
+            '--admin-port',
+            '0',
+          ],
+          io,
+        ),
+      ).toBe(1);
       expect(stderr.text).toBe(`flockmq: port ${busy.port} is already in use (MQTT/TCP); choose another with --port\n`);
     } finally {
       await busy.close();
@@ -109,7 +126,10 @@ describe('cli - in process', () => {
 
   test('cli - start serves MQTT, logs JSON and shuts down gracefully on SIGTERM', async () => {
     const { io, stdout, signals, started } = fakeIo({ FLOCKMQ_LOG_LEVEL: 'info', FLOCKMQ_UNKNOWN: 'x' });
-    const exitCode = main(['start', '--host', host, '--port', '0', '--ws-port', '0'], io);
+    const exitCode = main(
+      ['start', '--host', host, '--port', '0', '--ws-port', '0', '--http-port', '0', '--admin-port', '0'],
+      io,
+    );
     const server = await started;
 
     const client = await mqtt.connectAsync(`mqtt://${host}:${server.tcpPort}`, {
@@ -136,7 +156,10 @@ describe('cli - in process', () => {
 
   test('cli - a signal during start-up shuts down once the server has started', async () => {
     const { io, signals, started, exits } = fakeIo({ FLOCKMQ_LOG_LEVEL: 'silent' });
-    const exitCode = main(['start', '--host', host, '--port', '0', '--ws-port', '0'], io);
+    const exitCode = main(
+      ['start', '--host', host, '--port', '0', '--ws-port', '0', '--http-port', '0', '--admin-port', '0'],
+      io,
+    );
     signals.emit('SIGTERM');
     const server = await started;
     expect(await exitCode).toBe(0);
@@ -146,7 +169,10 @@ describe('cli - in process', () => {
 
   test('cli - a second signal exits at once', async () => {
     const { io, signals, started, exits, stderr } = fakeIo({ FLOCKMQ_LOG_LEVEL: 'silent' });
-    const exitCode = main(['start', '--host', host, '--port', '0', '--ws-port', 'off'], io);
+    const exitCode = main(
+      ['start', '--host', host, '--port', '0', '--ws-port', 'off', '--http-port', '0', '--admin-port', '0'],
+      io,
+    );
     await started;
     signals.emit('SIGINT');
     signals.emit('SIGINT');
@@ -181,7 +207,19 @@ describe('cli - the built executable', () => {
   test('cli - flockmq start on a busy port prints one line and exits 1', async () => {
     const busy = await occupyPort(host);
     try {
-      const flockmq = run(['start', '--host', host, '--port', String(busy.port), '--ws-port', 'off']);
+      const flockmq = run([
+        'start',
+        '--host',
+        host,
+        '--port',
+        String(busy.port),
+        '--ws-port',
+        'off',
+        '--http-port',
+        '0',
+        '--admin-port',
+        '0',
+      ]);
       expect(await flockmq.exited).toBe(1);
       expect(flockmq.stderr()).toBe(
         `flockmq: port ${busy.port} is already in use (MQTT/TCP); choose another with --port\n`,
@@ -192,7 +230,21 @@ describe('cli - the built executable', () => {
   });
 
   test('cli - flockmq start exits 0 after SIGTERM', async () => {
-    const flockmq = run(['start', '--host', host, '--port', '0', '--ws-port', '0', '--node-id', 'spawned']);
+    const flockmq = run([
+      'start',
+      '--host',
+      host,
+      '--port',
+      '0',
+      '--ws-port',
+      '0',
+      '--http-port',
+      '0',
+      '--admin-port',
+      '0',
+      '--node-id',
+      'spawned',
+    ]);
     await new Promise<void>((resolve) => {
       const check = (): void => {
         if (flockmq.stdout().includes('"msg":"listening"')) resolve();

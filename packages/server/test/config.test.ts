@@ -38,6 +38,17 @@ describe('config - defaults', () => {
       logLevel: 'info',
       redis: '',
       nats: '',
+      httpPort: 9090,
+      adminPort: 9091,
+      adminHost: '127.0.0.1',
+      adminToken: '',
+      adminTlsCert: '',
+      adminTlsKey: '',
+      adminTlsCa: '',
+      drainRate: 500,
+      drainTimeout: 30,
+      drainServerReference: '',
+      sysInterval: 10,
       limits: { ...DEFAULT_LIMITS },
     });
   });
@@ -161,15 +172,24 @@ describe('config - sources', () => {
                     ? ['redis://h:1', 'redis://h:1']
                     : setting.key === 'nats'
                       ? ['nats://a:1,nats://b:2', 'nats://a:1,nats://b:2']
-                      : ['x1', 'x1'];
+                      : setting.key === 'adminToken'
+                        ? ['0123456789abcdef', '0123456789abcdef']
+                        : ['x1', 'x1'];
       const get = (c: ServerConfig): unknown =>
         setting.group === 'limits'
           ? (c.limits as unknown as Record<string, unknown>)[setting.key]
           : (c as unknown as Record<string, unknown>)[setting.key];
       const file = setting.group === 'limits' ? { limits: { [setting.key]: value } } : { [setting.key]: value };
       // Cluster mode takes both endpoints: each is given with its partner from the command line.
-      const partner =
-        setting.key === 'redis' ? ['--nats', 'nats://n:1'] : setting.key === 'nats' ? ['--redis', 'redis://r:1'] : [];
+      // So do admin TLS files: a certificate with its key, a CA with both.
+      const partners: Record<string, string[]> = {
+        redis: ['--nats', 'nats://n:1'],
+        nats: ['--redis', 'redis://r:1'],
+        adminTlsCert: ['--admin-tls-key', 'k.pem'],
+        adminTlsKey: ['--admin-tls-cert', 'c.pem'],
+        adminTlsCa: ['--admin-tls-cert', 'c.pem', '--admin-tls-key', 'k.pem'],
+      };
+      const partner = partners[setting.key] ?? [];
       const ws = [...(setting.key === 'port' ? ['--ws-port', 'off'] : []), ...partner];
       expect([setting.flag, get(load({ argv: [`--${setting.flag}=${text}`, ...ws] }))]).toEqual([setting.flag, value]);
       expect([setting.env, get(load({ env: { [setting.env]: text }, argv: ws }))]).toEqual([setting.env, value]);
@@ -457,5 +477,25 @@ describe('config - help', () => {
     expect(help).toContain('--ws-port <port|off>');
     expect(help).toContain('--[no-]retain-available');
     expect(help).toContain('drop-oldest or drop-new');
+  });
+});
+
+describe('config - operations settings', () => {
+  test('config - the metrics and admin ports must differ from the MQTT ports and from each other', () => {
+    expect(loadError({ argv: ['--http-port', '1883'] }).message).toMatch(/--http-port: 1883 is also an MQTT port/);
+    expect(loadError({ argv: ['--admin-port', '8083'] }).message).toMatch(/--admin-port: 8083 is also an MQTT port/);
+    expect(loadError({ argv: ['--admin-port', '9090'] }).message).toMatch(/also the HTTP \(metrics\) port/);
+    expect(load({ argv: ['--http-port', 'off', '--admin-port', 'off'] })).toMatchObject({
+      httpPort: 'off',
+      adminPort: 'off',
+    });
+  });
+
+  test('config - admin TLS needs a certificate and its key; a short token is refused', () => {
+    expect(loadError({ argv: ['--admin-tls-cert', 'c.pem'] }).message).toMatch(
+      /needs both --admin-tls-cert and --admin-tls-key/,
+    );
+    expect(loadError({ argv: ['--admin-tls-ca', 'ca.pem'] }).message).toMatch(/--admin-tls-ca requires TLS/);
+    expect(loadError({ env: { FLOCKMQ_ADMIN_TOKEN: 'short' } }).message).toMatch(/at least 16 characters/);
   });
 });

@@ -30,7 +30,23 @@ function recordingLogger(entries: Entry[] = [], bindings: Record<string, unknown
 }
 
 const config = (...argv: string[]): ServerConfig =>
-  loadConfig({ argv: ['--host', host, '--port', '0', '--ws-port', '0', '--node-id', 'test-node', ...argv] });
+  loadConfig({
+    argv: [
+      '--host',
+      host,
+      '--port',
+      '0',
+      '--ws-port',
+      '0',
+      '--http-port',
+      '0',
+      '--admin-port',
+      '0',
+      '--node-id',
+      'test-node',
+      ...argv,
+    ],
+  });
 
 const servers: FlockServer[] = [];
 const clients: MqttClient[] = [];
@@ -120,7 +136,7 @@ test('server - close() is idempotent', async () => {
 });
 
 test('server - with --ws-port off only TCP listens', async () => {
-  const server = await start(config('--ws-port', 'off'));
+  const server = await start(config('--ws-port', 'off', '--http-port', '0', '--admin-port', '0'));
   expect(server.wsPort).toBeNull();
   const client = await connect(`mqtt://${host}:${server.tcpPort}`);
   expect(client.connected).toBe(true);
@@ -130,9 +146,12 @@ test('server - a listener that cannot bind closes the ones already open', async 
   const tcpPort = await freePort();
   const busy = await occupyPort(host);
   try {
-    const error = await startServer(config('--port', String(tcpPort), '--ws-port', String(busy.port)), {
-      logger: recordingLogger(),
-    }).catch((e: unknown) => e);
+    const error = await startServer(
+      config('--port', String(tcpPort), '--ws-port', String(busy.port), '--http-port', '0', '--admin-port', '0'),
+      {
+        logger: recordingLogger(),
+      },
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'FLOCK_ERR_PORT_IN_USE',
       message: `port ${busy.port} is already in use (MQTT/WebSocket); choose another with --ws-port`,

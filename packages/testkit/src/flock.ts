@@ -23,21 +23,33 @@ export class FlockNode {
   readonly nodeId: string;
   readonly port: number;
   readonly url: string;
+  /** /metrics, /healthz, /readyz. */
+  readonly httpPort: number;
+  /** The gRPC admin API, as `flockmq ctl --server` takes it: `127.0.0.1:PORT`. */
+  readonly adminAddress: string;
   private constructor(
     private readonly process: ManagedProcess,
     nodeId: string,
-    port: number,
+    ports: { mqtt: number; http: number; admin: number },
   ) {
     this.nodeId = nodeId;
-    this.port = port;
-    this.url = `mqtt://127.0.0.1:${port}`;
+    this.port = ports.mqtt;
+    this.url = `mqtt://127.0.0.1:${ports.mqtt}`;
+    this.httpPort = ports.http;
+    this.adminAddress = `127.0.0.1:${ports.admin}`;
+  }
+
+  /** GETs a path of the operations port: status code and body. */
+  async http(path: string): Promise<{ status: number; body: string }> {
+    const response = await fetch(`http://127.0.0.1:${this.httpPort}${path}`);
+    return { status: response.status, body: await response.text() };
   }
 
   static async start(options: FlockNodeOptions): Promise<FlockNode> {
     if (!existsSync(join(FLOCKMQ_BIN, '..', '..', 'dist', 'cli.js'))) {
       throw new Error('the flockmq executable is not built: run `pnpm build` first (`pnpm test` does)');
     }
-    const [port] = await freePorts(1);
+    const [port, httpPort, adminPort] = (await freePorts(3)) as [number, number, number];
     const nats = Array.isArray(options.nats) ? options.nats.join(',') : options.nats;
     const managed = await ManagedProcess.start({
       name: `flockmq ${options.nodeId}`,
@@ -51,6 +63,10 @@ export class FlockNode {
         String(port),
         '--ws-port',
         'off',
+        '--http-port',
+        String(httpPort),
+        '--admin-port',
+        String(adminPort),
         '--node-id',
         options.nodeId,
         '--redis',
@@ -64,7 +80,7 @@ export class FlockNode {
       startTimeoutMs: 20_000,
       stopTimeoutMs: 30_000,
     });
-    return new FlockNode(managed, options.nodeId, port!);
+    return new FlockNode(managed, options.nodeId, { mqtt: port, http: httpPort, admin: adminPort });
   }
 
   get running(): boolean {

@@ -9,6 +9,10 @@ export interface TestBrokerOptions {
   clock?: Clock;
   logger?: Logger;
   nodeId?: string;
+  /** Also open the metrics/health HTTP port and the admin API (on free ports). Default: off. */
+  ops?: boolean;
+  /** Extra `flockmq start` flags. */
+  args?: string[];
 }
 
 export interface TestBroker {
@@ -26,7 +30,12 @@ export interface TestBroker {
 /** A real FlockMQ node (embedded default) on free loopback ports, as `flockmq start` would run it. */
 export async function startTestBroker(options: TestBrokerOptions = {}): Promise<TestBroker> {
   const config = loadConfig({
-    argv: ['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--node-id', options.nodeId ?? 'test-node'],
+    argv: [
+      ...['--host', '127.0.0.1', '--port', '0', '--ws-port', '0', '--node-id', options.nodeId ?? 'test-node'],
+      ...(options.ops ? ['--http-port', '0', '--admin-port', '0'] : ['--http-port', 'off', '--admin-port', 'off']),
+      ...['--sys-interval', '0'],
+      ...(options.args ?? []),
+    ],
   });
   config.limits = { ...config.limits, ...options.limits };
   const server = await startServer(config, {

@@ -170,6 +170,21 @@ function checkConsistency(config: ServerConfig, sourceOf: (key: string) => strin
       `${sourceOf('wsPort')}: ${config.wsPort} is also the MQTT/TCP port (${sourceOf('port')}); choose another port or ${PORT_OFF}`,
     );
   }
+  for (const key of ['httpPort', 'adminPort'] as const) {
+    const value = config[key];
+    if (value !== PORT_OFF && value !== 0 && (value === config.port || value === config.wsPort)) {
+      throw configError(`${sourceOf(key)}: ${value} is also an MQTT port; choose another port or ${PORT_OFF}`);
+    }
+  }
+  if (config.httpPort !== PORT_OFF && config.httpPort !== 0 && config.httpPort === config.adminPort) {
+    throw configError(`${sourceOf('adminPort')}: ${config.adminPort} is also the HTTP (metrics) port; choose another`);
+  }
+  if ((config.adminTlsCert === '') !== (config.adminTlsKey === '')) {
+    throw configError('admin TLS needs both --admin-tls-cert and --admin-tls-key');
+  }
+  if (config.adminTlsCa !== '' && config.adminTlsCert === '') {
+    throw configError('--admin-tls-ca requires TLS: set --admin-tls-cert and --admin-tls-key too');
+  }
   // Cluster mode needs both: Redis holds the registry and sessions, NATS carries the fan-out.
   if ((config.redis === '') !== (config.nats === '')) {
     const [given, missing] = config.redis === '' ? (['nats', 'redis'] as const) : (['redis', 'nats'] as const);

@@ -29,6 +29,26 @@ export interface ServerConfig {
   redis: string;
   /** NATS server URLs, comma-separated, for cluster mode ('' = embedded single node). */
   nats: string;
+  /** HTTP port of /metrics, /healthz and /readyz; 'off' disables it. Binds `host`. */
+  httpPort: number | typeof PORT_OFF;
+  /** gRPC admin API port; 'off' disables it. */
+  adminPort: number | typeof PORT_OFF;
+  /** Address the admin API binds to (loopback unless opened on purpose). */
+  adminHost: string;
+  /** Bearer token every admin call must carry ('' = none: then keep adminHost on loopback). */
+  adminToken: string;
+  /** PEM files for TLS on the admin API ('' = plaintext); adminTlsCa requires client certificates. */
+  adminTlsCert: string;
+  adminTlsKey: string;
+  adminTlsCa: string;
+  /** Clients disconnected per second while draining. */
+  drainRate: number;
+  /** Seconds a drain (SIGTERM) may take before the process exits anyway. */
+  drainTimeout: number;
+  /** Server Reference sent with 0x9C Use another server when draining ('' = 0x8B Server shutting down). */
+  drainServerReference: string;
+  /** Seconds between `$SYS/brokers/<node>/…` updates (0 = none). */
+  sysInterval: number;
   limits: BrokerLimits;
 }
 
@@ -119,6 +139,66 @@ export const SERVER_SETTINGS: { readonly [K in keyof ServerSettings]: SettingSpe
     default: '',
     defaultHelp: 'none: embedded single node',
     help: 'NATS servers for cluster mode, comma-separated: nats://h1:4222,nats://h2:4222',
+  },
+  httpPort: {
+    type: { kind: 'port', off: true },
+    default: 9090,
+    help: `Port of /metrics (Prometheus), /healthz and /readyz (0 = any free port, ${PORT_OFF} = none)`,
+  },
+  adminPort: {
+    type: { kind: 'port', off: true },
+    default: 9091,
+    help: `gRPC admin API port, used by flockmq ctl (0 = any free port, ${PORT_OFF} = none)`,
+  },
+  adminHost: {
+    type: { kind: 'string', pattern: /^[^\s/]+$/, expected: 'an IP address or host name', unit: 'address' },
+    default: '127.0.0.1',
+    help: 'Address the admin API binds to (loopback unless you open it on purpose, with a token)',
+  },
+  adminToken: {
+    type: { kind: 'string', pattern: /^$|^\S{16,}$/, expected: 'at least 16 characters without spaces', unit: 'token' },
+    default: '',
+    defaultHelp: 'none: no authentication',
+    help: 'Bearer token admin calls must carry (set it with FLOCKMQ_ADMIN_TOKEN rather than a flag)',
+  },
+  adminTlsCert: {
+    type: { kind: 'string', pattern: /^$|^\S+$/, expected: 'a file path', unit: 'path' },
+    default: '',
+    defaultHelp: 'none: plaintext',
+    help: 'PEM certificate for TLS on the admin API (with --admin-tls-key)',
+  },
+  adminTlsKey: {
+    type: { kind: 'string', pattern: /^$|^\S+$/, expected: 'a file path', unit: 'path' },
+    default: '',
+    defaultHelp: 'none',
+    help: 'PEM private key of --admin-tls-cert',
+  },
+  adminTlsCa: {
+    type: { kind: 'string', pattern: /^$|^\S+$/, expected: 'a file path', unit: 'path' },
+    default: '',
+    defaultHelp: 'none: no client certificates',
+    help: 'PEM CA bundle: admin clients must present a certificate it signed',
+  },
+  drainRate: {
+    type: integer(1, 1_000_000, 'clients/s'),
+    default: 500,
+    help: 'Clients disconnected per second when draining (SIGTERM or flockmq ctl drain)',
+  },
+  drainTimeout: {
+    type: integer(1, 86_400, 'seconds'),
+    default: 30,
+    help: 'Longest a drain may take on SIGTERM before the process exits anyway',
+  },
+  drainServerReference: {
+    type: { kind: 'string', pattern: /^$|^\S+$/, expected: 'host:port or host names, no spaces', unit: 'reference' },
+    default: '',
+    defaultHelp: 'none: 0x8B Server shutting down',
+    help: 'Send MQTT 5 clients 0x9C Use another server with this Server Reference when draining',
+  },
+  sysInterval: {
+    type: integer(0, 86_400, 'seconds'),
+    default: 10,
+    help: 'Seconds between $SYS/brokers/<node>/... statistics updates (0 = none)',
   },
 };
 

@@ -1,0 +1,138 @@
+/** The commands that change something: kick, sessions delete, publish, retained delete, drain, log-level. */
+import type { Command } from './command';
+import { UsageError } from './args';
+import { closest } from './suggest';
+import { LOG_LEVELS } from '../validate';
+
+const on = (nodeIds: readonly string[]): string => (nodeIds.length === 1 ? `node ${nodeIds[0]}` : `nodes ${nodeIds.join(', ')}`);
+
+export const kick: Command = {
+  name: 'kick',
+  synopsis: '<clientId>',
+  summary: 'disconnect a client (its session stays; MQTT 5: reason 0x98)',
+  help: [],
+  options: [],
+  args: { min: 1, max: 1, names: '<clientId>' },
+  async run({ client, args, out }) {
+    const clientId = args[0]!;
+    const res = await client.kickClient(clientId);
+    out.emit({ clientId, ...res }, () => `kicked '${clientId}' from ${on(res.nodeIds)}\n`);
+    out.unreachable(res.unreachableNodes);
+  },
+};
+
+export const deleteSession: Command = {
+  name: 'sessions delete',
+  aliases: ['session delete'],
+  synopsis: '<clientId>',
+  summary: 'end a session: disconnect the client and delete its subscriptions and queue',
+  help: [],
+  options: [],
+  args: { min: 1, max: 1, names: '<clientId>' },
+  async run({ client, args, out }) {
+    const clientId = args[0]!;
+    const res = await client.deleteSession(clientId);
+    out.emit({ clientId, ...res }, () => `deleted the session of '${clientId}' on ${on(res.nodeIds)}\n`);
+    out.unreachable(res.unreachableNodes);
+  },
+};
+
+function userProperties(pairs: readonly string[]): Record<string, string> {
+  const properties: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`invalid --user-property '${pair}': expected key=value`);
+    properties[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return properties;
+}
+
+export const publish: Command = {
+  name: 'publish',
+  aliases: ['pub'],
+  synopsis: '<topic> <payload> [--qos 0|1|2] [--retain] [--content-type T] [--expiry S] [--user-property k=v]...',
+  summary: 'publish a message (routed to subscribers on every node)',
+  help: [
+    '<payload>            sent as UTF-8 text (put -- before a payload starting with -)',
+    '--qos 0|1|2          quality of service (default 0)',
+    '--retain             keep it as the retained message of the topic',
+    '--content-type T     MQTT 5 content type',
+    '--expiry S           MQTT 5 message expiry interval in seconds',
+    '--user-property k=v  MQTT 5 user property (repeat for several)',
+  ],
+  options: ['qos', 'retain', 'content-type', 'expiry', 'user-property'],
+  args: { min: 2, max: 2, names: '<topic> <payload>' },
+  async run({ client, args, options, out }) {
+    const [topic, payload] = [args[0]!, args[1]!];
+    const qos = options.integer('qos', 0, 2) ?? 0;
+    const retain = options.has('retain');
+    const res = await client.publish({
+      topic,
+      payload: Buffer.from(payload, 'utf8'),
+      qos,
+      retain,
+      contentType: options.string('content-type') ?? '',
+      messageExpiryInterval: options.integer('expiry', 0, 0xffffffff) ?? 0,
+      userProperties: userProperties(options.all('user-property')),
+    });
+    out.emit({ topic, qos, retain, ...res }, () => {
+      const how = `qos ${qos}${retain ? ', retained' : ''}`;
+      return `published ${Buffer.byteLength(payload)} bytes to '${topic}' (${how}) via node ${res.nodeId}\n`;
+    });
+  },
+};
+
+export const deleteRetained: Command = {
+  name: 'retained delete',
+  synopsis: '<topic>',
+  summary: 'clear the retained message of a topic',
+  help: [],
+  options: [],
+  args: { min: 1, max: 1, names: '<topic>' },
+  async run({ client, args, out }) {
+    const topic = args[0]!;
+    await client.deleteRetained(topic);
+    out.emit({ topic, deleted: true }, () => `deleted the retained message on '${topic}'\n`);
+  },
+};
+
+export const drain: Command = {
+  name: 'drain',
+  synopsis: '[nodeId] [--rate N] [--server-reference HOST:PORT]',
+  summary: 'move the clients off a node before stopping it (default: the node answering)',
+  help: [
+    '[nodeId]                     the node to drain (default: the one --server reaches)',
+    "--rate N                     clients disconnected per second (default: the node's drain rate)",
+    '--server-reference HOST:PORT MQTT 5 clients are told to use this server instead',
+  ],
+  options: ['rate', 'server-reference'],
+  args: { min: 0, max: 1, names: '[nodeId]' },
+  async run({ client, args, options, out }) {
+    const res = await client.drainNode({
+      nodeId: args[0] ?? '',
+      ratePerSecond: options.integer('rate', 1, 1_000_000) ?? 0,
+      serverReference: options.string('server-reference') ?? '',
+    });
+    out.emit(res, () => `node ${res.nodeId} is draining; 'flockmq ctl status' shows when its clients are gone\n`);
+  },
+};
+
+export const logLevel: Command = {
+  name: 'log-level',
+  synopsis: '<level> [--node N]',
+  summary: `change the log level at runtime (${LOG_LEVELS.join(', ')})`,
+  help: ['--node N   only node N (default: every node)'],
+  options: ['node'],
+  args: { min: 1, max: 1, names: '<level>' },
+  async run({ client, args, options, out }) {
+    const level = args[0]!;
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+      const match = closest(level, LOG_LEVELS);
+      const hint = match === undefined ? `use one of ${LOG_LEVELS.join(', ')}` : `did you mean '${match}'?`;
+      throw new UsageError(`unknown log level '${level}': ${hint}`);
+    }
+    const res = await client.setLogLevel({ level, nodeId: options.string('node') ?? '' });
+    out.emit({ level, ...res }, () => `log level ${level} on ${on(res.nodeIds)}\n`);
+    out.unreachable(res.unreachableNodes);
+  },
+};
