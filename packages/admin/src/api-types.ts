@@ -1,20 +1,15 @@
 /**
  * The admin API's messages as @grpc/proto-loader decodes them (see proto.ts for the options):
  * camelCase names, every scalar present (proto3 defaults), unset messages as null, 64-bit
- * integers as numbers, bytes as Buffers. Kept by hand next to admin.proto; the tests catch drift
+ * integers (the *Ms times) as numbers, bytes as Buffers. Kept by hand next to admin.proto; the tests catch drift
  * since they go through real serialisation.
  */
-
-/** google.protobuf.Timestamp. */
-export interface Timestamp {
-  seconds: number;
-  nanos: number;
-}
 
 export interface NodeStatusMessage {
   nodeId: string;
   version: string;
-  startedAt: Timestamp | null;
+  /** Milliseconds since the epoch. */
+  startedAtMs: number;
   uptimeSeconds: number;
   connections: number;
   clients: number;
@@ -44,7 +39,7 @@ export interface ClientMessage {
   protocol: string;
   listener: string;
   remote: string;
-  connectedAt: Timestamp | null;
+  connectedAtMs: number;
   keepAlive: number;
   sessionExpiryInterval: number;
   subscriptions: number;
@@ -74,7 +69,7 @@ export interface SessionMessage {
   username: string;
   protocol: string;
   sessionExpiryInterval: number;
-  disconnectedAt: Timestamp | null;
+  disconnectedAtMs: number;
   subscriptions: SubscriptionMessage[];
   queued: number;
   inflight: number;
@@ -128,6 +123,11 @@ export interface ListSharedGroupsResponse {
   unreachableNodes: string[];
 }
 
+export interface UserProperty {
+  key: string;
+  value: string;
+}
+
 export interface PublishRequest {
   topic: string;
   payload?: Buffer;
@@ -135,7 +135,7 @@ export interface PublishRequest {
   retain?: boolean;
   contentType?: string;
   messageExpiryInterval?: number;
-  userProperties?: Record<string, string>;
+  userProperties?: UserProperty[];
 }
 
 export interface PublishResponse {
@@ -151,7 +151,7 @@ export interface RetainedMessage {
   topic: string;
   payload: Buffer;
   qos: number;
-  receivedAt: Timestamp | null;
+  receivedAtMs: number;
 }
 
 export interface ListRetainedResponse {
@@ -172,17 +172,6 @@ export interface DrainNodeResponse {
 export interface SetLogLevelRequest {
   level: string;
   nodeId?: string;
-}
-
-/** Milliseconds since the epoch → Timestamp. */
-export function toTimestamp(ms: number): Timestamp {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: Math.round(ms - seconds * 1000) * 1_000_000 };
-}
-
-/** Timestamp → milliseconds since the epoch (undefined when unset). */
-export function fromTimestamp(ts: Timestamp | null | undefined): number | undefined {
-  return ts ? ts.seconds * 1000 + Math.floor(ts.nanos / 1_000_000) : undefined;
 }
 
 /**

@@ -37,11 +37,6 @@ export class AdminClient {
     this.token = options.token === '' ? undefined : options.token;
   }
 
-  /** Address the client talks to, as given. */
-  get address(): string {
-    return this.client.getChannel().getTarget();
-  }
-
   /**
    * One unary call on the shared channel. `waitForReady` is left off on purpose: with it, a call to
    * a port nobody listens on would retry until the deadline and end as DEADLINE_EXCEEDED; without

@@ -47,9 +47,7 @@ function findCommand(positionals: string[]): { command: Command; args: string[] 
   const [first] = positionals;
   if (first === undefined) throw new UsageError("missing command: run 'flockmq ctl --help' to see the commands");
   for (const { words, command } of NAMES) {
-    // A two-word name also needs its argument after it; `session delete` alone shows client 'delete'.
-    const needed = words.length > 1 ? words.length + 1 : words.length;
-    if (positionals.length >= needed && words.every((word, i) => positionals[i] === word)) {
+    if (words.every((word, i) => positionals[i] === word)) {
       return { command, args: positionals.slice(words.length) };
     }
   }
@@ -69,7 +67,10 @@ function readPem(options: Options, name: string): Buffer | undefined {
   }
 }
 
-function clientOptions(options: Options, env: CtlIo['env']): AdminClientOptions & { address: string; timeoutMs: number } {
+function clientOptions(
+  options: Options,
+  env: CtlIo['env'],
+): AdminClientOptions & { address: string; timeoutMs: number } {
   const address = options.string('server') ?? (env['FLOCKMQ_ADMIN_SERVER'] || DEFAULT_SERVER);
   if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(address)) {
     throw new UsageError(`invalid --server '${address}': expected HOST:PORT, e.g. ${DEFAULT_SERVER}`);
@@ -112,7 +113,7 @@ export async function ctlMain(argv: readonly string[], io: CtlIo): Promise<numbe
     }
     if (parsed.positionals[0] === 'help') {
       const topic = parsed.positionals.slice(1);
-      io.stdout.write(topic.length === 0 ? globalHelp(COMMANDS) : commandHelp(findCommand([...topic, 'x']).command));
+      io.stdout.write(topic.length === 0 ? globalHelp(COMMANDS) : commandHelp(findCommand(topic).command));
       return EXIT_OK;
     }
     ({ command, args } = findCommand(parsed.positionals));

@@ -4,9 +4,15 @@
  * address known.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { ClientSummary, NodeStatus, RetainedEntry, SessionDetail, SubscriptionEntry, SubscriptionInfo } from './node-admin';
+import type {
+  ClientSummary,
+  NodeStatus,
+  RetainedEntry,
+  SessionDetail,
+  SubscriptionEntry,
+  SubscriptionInfo,
+} from './node-admin';
 import type * as api from './api-types';
-import { toTimestamp } from './api-types';
 import type { AdminService } from './service';
 import type { AdminLogger } from './fanout';
 import { AdminError, errorMessage } from './errors';
@@ -17,7 +23,7 @@ export const ADMIN_ERROR_TRAILER = 'flockmq-admin-error';
 const nodeStatusMessage = (s: NodeStatus): api.NodeStatusMessage => ({
   nodeId: s.nodeId,
   version: s.version,
-  startedAt: toTimestamp(s.startedAt),
+  startedAtMs: s.startedAt,
   uptimeSeconds: s.uptimeSeconds,
   connections: s.connections,
   clients: s.clients,
@@ -34,7 +40,7 @@ const clientMessage = (c: ClientSummary): api.ClientMessage => ({
   protocol: c.protocol,
   listener: c.listener,
   remote: c.remote,
-  connectedAt: toTimestamp(c.connectedAt),
+  connectedAtMs: c.connectedAt,
   keepAlive: c.keepAlive,
   sessionExpiryInterval: c.sessionExpiryInterval,
   subscriptions: c.subscriptions,
@@ -58,7 +64,7 @@ const sessionMessage = (s: SessionDetail): api.SessionMessage => ({
   username: s.username ?? '',
   protocol: s.protocol,
   sessionExpiryInterval: s.sessionExpiryInterval,
-  disconnectedAt: s.disconnectedAt === undefined ? null : toTimestamp(s.disconnectedAt),
+  disconnectedAtMs: s.disconnectedAt ?? 0,
   subscriptions: s.subscriptions.map(subscriptionMessage),
   queued: s.queued,
   inflight: s.inflight,
@@ -76,7 +82,7 @@ const retainedMessage = (r: RetainedEntry): api.RetainedMessage => ({
   topic: r.topic,
   payload: Buffer.from(r.payload, 'base64'),
   qos: r.qos,
-  receivedAt: toTimestamp(r.receivedAt),
+  receivedAtMs: r.receivedAt,
 });
 
 interface HandlerContext {
@@ -104,7 +110,10 @@ function unary<Req, Res>(
     run(call.request).then(
       (response) => {
         if (audit) {
-          ctx.logger?.info({ ...audit.fields(call.request), ...audit.result?.(response), peer: call.getPeer() }, audit.msg);
+          ctx.logger?.info(
+            { ...audit.fields(call.request), ...audit.result?.(response), peer: call.getPeer() },
+            audit.msg,
+          );
         }
         callback(null, response);
       },
@@ -134,11 +143,15 @@ export function adminHandlers(ctx: HandlerContext): Record<string, grpc.UntypedS
       }),
     },
     ClientService: {
-      ListClients: unary(ctx, 'ListClients', async (r: api.Decoded<api.ListClientsRequest>): Promise<api.ListClientsResponse> => {
-        const page = await service.listClients(r);
-        const { items, nextPageToken, unreachable } = page;
-        return { clients: items.map(clientMessage), nextPageToken, unreachableNodes: unreachable };
-      }),
+      ListClients: unary(
+        ctx,
+        'ListClients',
+        async (r: api.Decoded<api.ListClientsRequest>): Promise<api.ListClientsResponse> => {
+          const page = await service.listClients(r);
+          const { items, nextPageToken, unreachable } = page;
+          return { clients: items.map(clientMessage), nextPageToken, unreachableNodes: unreachable };
+        },
+      ),
       GetSession: unary(ctx, 'GetSession', async (r: api.ClientIdRequest): Promise<api.GetSessionResponse> => {
         const { session, unreachable } = await service.getSession(r.clientId);
         return { session: sessionMessage(session), unreachableNodes: unreachable };
@@ -163,25 +176,38 @@ export function adminHandlers(ctx: HandlerContext): Record<string, grpc.UntypedS
       ),
     },
     SubscriptionService: {
-      ListSubscriptions: unary(ctx, 'ListSubscriptions', async (r: api.Decoded<api.ListSubscriptionsRequest>): Promise<api.ListSubscriptionsResponse> => {
-        const { items, nextPageToken, unreachable } = await service.listSubscriptions(r);
-        return { subscriptions: items.map(subscriptionEntryMessage), nextPageToken, unreachableNodes: unreachable };
-      }),
+      ListSubscriptions: unary(
+        ctx,
+        'ListSubscriptions',
+        async (r: api.Decoded<api.ListSubscriptionsRequest>): Promise<api.ListSubscriptionsResponse> => {
+          const { items, nextPageToken, unreachable } = await service.listSubscriptions(r);
+          return { subscriptions: items.map(subscriptionEntryMessage), nextPageToken, unreachableNodes: unreachable };
+        },
+      ),
       ListSharedGroups: unary(ctx, 'ListSharedGroups', async (): Promise<api.ListSharedGroupsResponse> => {
         const { groups, unreachable } = await service.listSharedGroups();
         return { groups, unreachableNodes: unreachable };
       }),
     },
     MessageService: {
-      Publish: unary(ctx, 'Publish', async (r: api.Decoded<api.PublishRequest>): Promise<api.PublishResponse> => service.publish(r), {
-        msg: 'admin_publish',
-        // The payload itself is not logged: it may be large or confidential.
-        fields: (r) => ({ topic: r.topic, qos: r.qos, retain: r.retain, bytes: r.payload.length }),
-      }),
-      ListRetained: unary(ctx, 'ListRetained', async (r: api.Decoded<api.ListRetainedRequest>): Promise<api.ListRetainedResponse> => {
-        const { messages, truncated } = await service.listRetained(r.filter, r.limit);
-        return { messages: messages.map(retainedMessage), truncated };
-      }),
+      Publish: unary(
+        ctx,
+        'Publish',
+        async (r: api.Decoded<api.PublishRequest>): Promise<api.PublishResponse> => service.publish(r),
+        {
+          msg: 'admin_publish',
+          // The payload itself is not logged: it may be large or confidential.
+          fields: (r) => ({ topic: r.topic, qos: r.qos, retain: r.retain, bytes: r.payload.length }),
+        },
+      ),
+      ListRetained: unary(
+        ctx,
+        'ListRetained',
+        async (r: api.Decoded<api.ListRetainedRequest>): Promise<api.ListRetainedResponse> => {
+          const { messages, truncated } = await service.listRetained(r.filter, r.limit);
+          return { messages: messages.map(retainedMessage), truncated };
+        },
+      ),
       DeleteRetained: unary(
         ctx,
         'DeleteRetained',

@@ -6,5 +6,5 @@ export { AdminClient, isServiceError, DEFAULT_CLIENT_TIMEOUT_MS, type AdminClien
 export { ADMIN_PROTO_PATH, ADMIN_PROTO_ROOT, ADMIN_PROTO_FILE, ADMIN_PACKAGE, ADMIN_SERVICES } from './proto';
 export { DEFAULT_PEER_TIMEOUT_MS, type AdminLogger } from './fanout';
 export { LOG_LEVELS } from './validate';
-/** The API's messages as the client returns them, and Timestamp helpers. */
-export * as AdminApi from './api-types';
+/** The API's messages as AdminClient returns them. */
+export type * as AdminApi from './api-types';

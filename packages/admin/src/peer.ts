@@ -125,8 +125,9 @@ export async function answerPeer(node: NodeAdmin, method: string, args: unknown)
       const username = optionalString(f, 'username');
       if (clientIdPrefix !== undefined) filter.clientIdPrefix = clientIdPrefix;
       if (username !== undefined) filter.username = username;
+      const after = optionalKey(a, 'after', 2);
       const limit = optionalCount(a, 'limit', MAX_WINDOW) ?? MAX_WINDOW;
-      return window(node.clients(filter), clientKey, optionalKey(a, 'after', 2), limit).map(clientRecord);
+      return window(node.clients(filter), clientKey, after, limit).map(clientRecord);
     }
     case 'session': {
       const session = await node.session(requiredString(a, 'clientId'));
@@ -143,9 +144,10 @@ export async function answerPeer(node: NodeAdmin, method: string, args: unknown)
       const topicFilter = optionalString(f, 'topicFilter');
       if (clientIdPrefix !== undefined) filter.clientIdPrefix = clientIdPrefix;
       if (topicFilter !== undefined) filter.topicFilter = topicFilter;
+      const after = optionalKey(a, 'after', 3);
       const limit = optionalCount(a, 'limit', MAX_WINDOW) ?? MAX_WINDOW;
       const entries = await node.subscriptions(filter);
-      return window(entries, subscriptionKey, optionalKey(a, 'after', 3), limit).map(subscriptionEntryRecord);
+      return window(entries, subscriptionKey, after, limit).map(subscriptionEntryRecord);
     }
     case 'sharedGroups':
       return node.sharedGroups().map(sharedGroupRecord);

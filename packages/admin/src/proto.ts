@@ -48,3 +48,12 @@ export function loadAdminPackageDefinition(): protoLoader.PackageDefinition {
   cached ??= protoLoader.loadSync(ADMIN_PROTO_FILE, LOADER_OPTIONS);
   return cached;
 }
+
+/**
+ * The proto as server reflection describes it. Loaded apart with the field names as written
+ * (node_id, not nodeId): proto-loader's camelCase option rewrites the descriptors too, and grpcurl
+ * would then show and expect names that are not the ones in admin.proto.
+ */
+export function loadAdminReflectionDefinition(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync(ADMIN_PROTO_FILE, { ...LOADER_OPTIONS, keepCase: true });
+}

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { NodeAdmin, PeerLink } from './node-admin';
-import { ADMIN_PACKAGE, ADMIN_SERVICES, loadAdminPackageDefinition } from './proto';
+import { ADMIN_PACKAGE, ADMIN_SERVICES, loadAdminPackageDefinition, loadAdminReflectionDefinition } from './proto';
 import { AdminService } from './service';
 import { ClusterAsker, DEFAULT_PEER_TIMEOUT_MS, type AdminLogger } from './fanout';
 import { adminHandlers } from './grpc-handlers';
@@ -57,7 +57,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     const definition = packageDefinition[`${ADMIN_PACKAGE}.${name}`] as grpc.ServiceDefinition;
     server.addService(definition, handlers[name]!);
   }
-  new ReflectionService(packageDefinition).addToServer(server);
+  new ReflectionService(loadAdminReflectionDefinition()).addToServer(server);
 
   const address = bindAddress(options.host, options.port);
   const port = await new Promise<number>((resolve, reject) => {

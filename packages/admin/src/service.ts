@@ -64,7 +64,7 @@ export interface PublishCommand {
   retain: boolean;
   contentType: string;
   messageExpiryInterval: number;
-  userProperties: Record<string, string>;
+  userProperties: { key: string; value: string }[];
 }
 
 const isArray = (value: unknown): boolean => Array.isArray(value);
@@ -209,7 +209,10 @@ export class AdminService {
     };
     if (command.contentType !== '') request.contentType = command.contentType;
     if (command.messageExpiryInterval > 0) request.messageExpiryInterval = command.messageExpiryInterval;
-    if (Object.keys(command.userProperties).length > 0) request.userProperties = { ...command.userProperties };
+    if (command.userProperties.length > 0) {
+      // NodeAdmin takes a record: a key given twice keeps its last value.
+      request.userProperties = Object.fromEntries(command.userProperties.map(({ key, value }) => [key, value]));
+    }
     await this.node.publish(request);
     return { nodeId: this.node.nodeId };
   }

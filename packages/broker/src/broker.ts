@@ -30,6 +30,7 @@ import type {
 } from './backends/session-store';
 import { ClusterLink } from './cluster/cluster-link';
 import { MovedSessions } from './cluster/moved-sessions';
+import { SessionOrigins } from './cluster/session-origins';
 import { FlapGuard } from './flap-guard';
 import { drainConnections } from './drain';
 import type { DrainOptions } from './drain';
@@ -66,6 +67,11 @@ export interface OpenedSession {
 }
 
 const NEVER_EXPIRES = 0xffffffff;
+/**
+ * How long a session moved here still takes forwards retried for the node it came from: longer
+ * than a forward is retried (30 s by default) plus the time to notice a node's death.
+ */
+const SESSION_ORIGIN_WINDOW_MS = 120_000;
 
 /**
  * One FlockMQ node: accepts client transports, owns the live sessions on this node, routes
@@ -99,8 +105,8 @@ export class Broker {
   private state: 'new' | 'running' | 'draining' | 'closing' | 'closed' = 'new';
   /** Set in cluster mode. */
   readonly cluster: ClusterLink | undefined;
-  /** Offline sessions this node adopted from a dead node, by client id → that node. */
-  private readonly adopted = new Map<string, string>();
+  /** Sessions that came here from another node (adopted, or taken over), for retried forwards (G1). */
+  private readonly origins: SessionOrigins;
   /** Recent takeovers per client id (G2 flapping). */
   private readonly flaps: FlapGuard;
   /** Sessions that just moved to another node (G2). */
@@ -116,6 +122,7 @@ export class Broker {
     this.clock = options.clock ?? systemClock;
     this.movedAway = new MovedSessions(this.clock);
     this.flaps = new FlapGuard(this.clock);
+    this.origins = new SessionOrigins(this.clock, SESSION_ORIGIN_WINDOW_MS);
     this.hooks = options.hooks ?? {};
     this.sessions = options.backends?.sessions ?? new MemorySessionStore();
     this.retained = options.backends?.retained ?? new MemoryRetainStore();
@@ -382,7 +389,8 @@ export class Broker {
         .delete(clientId, claim.epoch)
         .catch((err: unknown) => this.log.error({ err, clientId }, 'session_delete_failed'));
     }
-    this.adopted.delete(clientId);
+    const previous = claim.previous?.nodeId;
+    this.origins.connected(clientId, previous !== undefined && previous !== this.nodeId ? previous : undefined);
     this.movedAway.forget(clientId);
     this.channels.set(clientId, channel);
     if (this.cluster) void this.confirmOwnership(channel);
@@ -419,9 +427,11 @@ export class Broker {
       this.takePendingWill(clientId, true);
       filters = (await this.sessions.load(clientId))?.subscriptions.map((s) => s.filter) ?? [];
     }
-    this.adopted.delete(clientId);
+    this.origins.forget(clientId);
     for (const filter of filters) this.removeRoute(clientId, filter);
     if (movedTo !== undefined && movedTo !== this.nodeId) this.movedAway.remember(clientId, movedTo, filters);
+    // Messages this node acknowledged for the session reach the store before the new owner loads it.
+    await this.delivery.appendsSettled(clientId);
   }
 
   /**
@@ -443,7 +453,7 @@ export class Broker {
     }
     const disconnectedAt = state.disconnectedAt ?? this.clock.now();
     await this.sessions.update(clientId, claim.epoch, { disconnectedAt });
-    this.adopted.set(clientId, deadNode);
+    this.origins.adopted(clientId, deadNode);
     for (const sub of state.subscriptions) this.addRoute(clientId, sub.filter, sub);
     this.parkOffline(clientId, state.expiryInterval, state.will);
     this.log.info({ clientId, from: deadNode }, 'session_adopted');
@@ -541,7 +551,7 @@ export class Broker {
     const owner = await this.sessions.owner(clientId);
     await this.sessions.delete(clientId);
     if (owner?.nodeId === this.nodeId) await this.sessions.release(clientId, owner.epoch);
-    this.adopted.delete(clientId);
+    this.origins.forget(clientId);
     if (state) for (const sub of state.subscriptions) this.removeRoute(clientId, sub.filter);
     this.takePendingWill(clientId, false);
     if (endedBy === 'expiry') this.stats.sessionsExpired++;
@@ -660,9 +670,9 @@ export class Broker {
     return this.delivery.publish(message);
   }
 
-  /** The node an offline session was adopted from, if this node adopted it. */
+  /** The node a session here came from (adopted, or taken over by a CONNECT here), while that still matters. */
   adoptedFrom(clientId: string): string | undefined {
-    return this.adopted.get(clientId);
+    return this.origins.from(clientId);
   }
 
   // ---------------------------------------------------------------- accounting

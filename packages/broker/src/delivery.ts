@@ -65,7 +65,7 @@ export class Delivery {
 
   /**
    * A message forwarded by another node: delivered to this node's ordinary subscribers (shared
-   * groups were decided by the sender). With adoptedFrom, only to sessions adopted from that node.
+   * groups were decided by the sender). With adoptedFrom (a retry after that node died), only to sessions that moved here lately.
    */
   deliverForwarded(
     message: Message,
@@ -78,7 +78,9 @@ export class Delivery {
       message,
       (clientId, delivery) => {
         if (forClient !== undefined && clientId !== forClient) return;
-        if (adoptedFrom !== undefined && this.broker.adoptedFrom(clientId) !== adoptedFrom) return;
+        // A retry after a node died goes to the sessions that moved here lately (from that node,
+        // or through it: adopted by one survivor, then taken over here); the others already had it.
+        if (adoptedFrom !== undefined && this.broker.adoptedFrom(clientId) === undefined) return;
         (matchedHere ??= new Set()).add(clientId);
         const wait = this.deliverDirect(clientId, message, delivery);
         if (wait) (waits ??= []).push(wait);
@@ -126,7 +128,9 @@ export class Delivery {
     }
     // Online durable sessions bound their queue in memory (where sent and queued are known).
     const bound = channel ? Number.MAX_SAFE_INTEGER : this.broker.limits.maxQueuedMessages;
-    return this.broker.sessions.append(clientId, pending, bound, this.broker.limits.queueDropPolicy).then((outcome) => {
+    const appending = this.broker.sessions.append(clientId, pending, bound, this.broker.limits.queueDropPolicy);
+    this.trackAppend(clientId, appending);
+    return appending.then((outcome) => {
       if (outcome.result === 'no-session') {
         this.broker.log.warn({ clientId }, 'append_no_session');
         return;
@@ -146,6 +150,29 @@ export class Delivery {
         (live.earlyArrivals ??= []).push(pending);
       } else this.broker.stats.messagesQueued++;
     });
+  }
+
+  /**
+   * Appends under way per client id. A node handing a session to another waits for them (G2):
+   * the new owner's load must see every message this node acknowledged for the session.
+   */
+  private readonly appending = new Map<string, Set<Promise<unknown>>>();
+
+  private trackAppend(clientId: string, append: Promise<unknown>): void {
+    let set = this.appending.get(clientId);
+    if (!set) this.appending.set(clientId, (set = new Set()));
+    set.add(append);
+    const done = (): void => {
+      set.delete(append);
+      if (set.size === 0 && this.appending.get(clientId) === set) this.appending.delete(clientId);
+    };
+    append.then(done, done);
+  }
+
+  /** Resolves once the appends to this client's session started so far have settled. */
+  async appendsSettled(clientId: string): Promise<void> {
+    const set = this.appending.get(clientId);
+    if (set) await Promise.allSettled([...set]);
   }
 
   /** Hands a message to one online member of a shared group with room, or keeps it in the group's backlog (G3). */

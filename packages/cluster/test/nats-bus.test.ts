@@ -168,13 +168,28 @@ describe('NATS cluster bus on one server', () => {
     expect(a.bus.stats.forwardFailures).toBe(1);
   });
 
-  test('nats bus - an acknowledged forward to a node that is gone rejects after the forward timeout', async () => {
-    const a = await startBus(server.url, { forwardTimeoutMs: 300 });
+  test('nats bus - an acknowledged forward to a node that said goodbye rejects at once, not after the forward timeout', async () => {
+    const a = await startBus(server.url, { forwardTimeoutMs: 10_000 });
     const b = await startBus(server.url);
     await waitFor(() => a.bus.peers().has(b.bus.nodeId));
     await b.bus.close();
+    await waitFor(() => !a.bus.peers().has(b.bus.nodeId), { what: 'the goodbye' });
     const started = Date.now();
+    // Retrying "no responders" would reach a new life of that node, which holds none of the old one's sessions.
     await expect(a.bus.forward(b.bus.nodeId, forwarded('x'), true)).rejects.toMatchObject({
+      code: 'FLOCK_ERR_FORWARD_FAILED',
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  test('nats bus - an acknowledged forward to a silent node rejects after the forward timeout', async () => {
+    const a = await startBus(server.url, { forwardTimeoutMs: 300 });
+    const raw = await rawConnection(server.url);
+    const silent = uniqueId('silent');
+    raw.subscribe(forwardSubject(silent)); // takes the request and never answers
+    await raw.flush();
+    const started = Date.now();
+    await expect(a.bus.forward(silent, forwarded('x'), true)).rejects.toMatchObject({
       code: 'FLOCK_ERR_FORWARD_FAILED',
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);

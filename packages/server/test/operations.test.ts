@@ -172,7 +172,7 @@ describe('drain (G5)', () => {
       );
     }
     const legacy = await connect(server, { clientId: 'drain-311', protocolVersion: 4 });
-    const legacyClosed = new Promise((resolve) => legacy.once('close', resolve));
+    const legacyClosed = new Promise<void>((resolve) => legacy.once('close', () => resolve()));
 
     const stopped = server.shutdown();
     expect(server.ready).toBe(false);
@@ -205,7 +205,7 @@ describe('drain (G5)', () => {
     const server = await start();
     const sub = await connect(server, { clientId: 'g5-sub', clean: false, properties: { sessionExpiryInterval: 600 } });
     await sub.subscribeAsync('g5/#', { qos: 1 });
-    const drained = new Promise((resolve) => sub.once('close', resolve));
+    const drained = new Promise<void>((resolve) => sub.once('close', () => resolve()));
     const stopping = server.shutdown('api', { ratePerSecond: 1000 });
     await drained;
     await stopping;

@@ -19,7 +19,9 @@ export class Output {
   unreachable(nodes: readonly string[]): void {
     if (this.json || nodes.length === 0) return;
     const who = nodes.length === 1 ? `node ${nodes[0]} did` : `nodes ${nodes.join(', ')} did`;
-    this.stderr.write(`flockmq ctl: warning: ${who} not answer; the answer leaves ${nodes.length === 1 ? 'it' : 'them'} out\n`);
+    this.stderr.write(
+      `flockmq ctl: warning: ${who} not answer; the answer leaves ${nodes.length === 1 ? 'it' : 'them'} out\n`,
+    );
   }
 
   note(line: string): void {
@@ -53,7 +55,10 @@ export interface Command {
 /** Page through a list until `limit` entries or the end. */
 export async function collectPages<T>(
   limit: number,
-  fetch: (pageSize: number, pageToken: string) => Promise<{ items: T[]; nextPageToken: string; unreachableNodes: string[] }>,
+  fetch: (
+    pageSize: number,
+    pageToken: string,
+  ) => Promise<{ items: T[]; nextPageToken: string; unreachableNodes: string[] }>,
 ): Promise<{ items: T[]; truncated: boolean; unreachableNodes: string[] }> {
   const items: T[] = [];
   const unreachable = new Set<string>();

@@ -64,7 +64,18 @@ export const clients: Command = {
       res.items.length === 0
         ? 'no clients connected\n'
         : formatTable(
-            ['CLIENT ID', 'NODE', 'USERNAME', 'PROTOCOL', 'LISTENER', 'REMOTE', 'CONNECTED AT', 'SUBS', 'QUEUED', 'INFLIGHT'],
+            [
+              'CLIENT ID',
+              'NODE',
+              'USERNAME',
+              'PROTOCOL',
+              'LISTENER',
+              'REMOTE',
+              'CONNECTED AT',
+              'SUBS',
+              'QUEUED',
+              'INFLIGHT',
+            ],
             res.items.map((c) => [
               c.clientId,
               c.nodeId,
@@ -72,7 +83,7 @@ export const clients: Command = {
               c.protocol,
               c.listener,
               c.remote,
-              isoTime(c.connectedAt),
+              isoTime(c.connectedAtMs),
               String(c.subscriptions),
               String(c.queued),
               String(c.inflight),
@@ -110,11 +121,11 @@ export const session: Command = {
         fields.push(
           ['listener', s.client.listener],
           ['remote', s.client.remote],
-          ['connected at', isoTime(s.client.connectedAt)],
+          ['connected at', isoTime(s.client.connectedAtMs)],
           ['keep alive', `${s.client.keepAlive} s`],
         );
       } else {
-        fields.push(['disconnected at', isoTime(s.disconnectedAt)]);
+        fields.push(['disconnected at', isoTime(s.disconnectedAtMs)]);
       }
       const subscriptions =
         s.subscriptions.length === 0
@@ -207,7 +218,10 @@ export const retained: Command = {
   name: 'retained',
   synopsis: '[filter] [--limit N]',
   summary: "retained messages matching a filter (default '#')",
-  help: ["[filter]    a topic filter (default '#', which leaves out $-topics)", '--limit N   at most N messages (default 100, at most 1000)'],
+  help: [
+    "[filter]    a topic filter (default '#', which leaves out $-topics)",
+    '--limit N   at most N messages (default 100, at most 1000)',
+  ],
   options: ['limit'],
   args: { min: 0, max: 1, names: '[filter]' },
   async run({ client, args, options, out }) {
@@ -218,9 +232,10 @@ export const retained: Command = {
         ? 'no retained messages\n'
         : formatTable(
             ['TOPIC', 'QOS', 'RECEIVED AT', 'PAYLOAD'],
-            res.messages.map((m) => [m.topic, String(m.qos), isoTime(m.receivedAt), payloadPreview(m.payload)]),
+            res.messages.map((m) => [m.topic, String(m.qos), isoTime(m.receivedAtMs), payloadPreview(m.payload)]),
           ),
     );
-    if (res.truncated) out.note(`showing the first ${res.messages.length} retained messages; raise --limit to see more`);
+    if (res.truncated)
+      out.note(`showing the first ${res.messages.length} retained messages; raise --limit to see more`);
   },
 };

@@ -4,7 +4,8 @@ import { UsageError } from './args';
 import { closest } from './suggest';
 import { LOG_LEVELS } from '../validate';
 
-const on = (nodeIds: readonly string[]): string => (nodeIds.length === 1 ? `node ${nodeIds[0]}` : `nodes ${nodeIds.join(', ')}`);
+const on = (nodeIds: readonly string[]): string =>
+  nodeIds.length === 1 ? `node ${nodeIds[0]}` : `nodes ${nodeIds.join(', ')}`;
 
 export const kick: Command = {
   name: 'kick',
@@ -37,14 +38,12 @@ export const deleteSession: Command = {
   },
 };
 
-function userProperties(pairs: readonly string[]): Record<string, string> {
-  const properties: Record<string, string> = {};
-  for (const pair of pairs) {
+function userProperties(pairs: readonly string[]): { key: string; value: string }[] {
+  return pairs.map((pair) => {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`invalid --user-property '${pair}': expected key=value`);
-    properties[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return properties;
+    return { key: pair.slice(0, eq), value: pair.slice(eq + 1) };
+  });
 }
 
 export const publish: Command = {

@@ -1,10 +1,7 @@
 /** Rendering values for humans (tables) and for scripts (--json). */
-import { fromTimestamp, type Timestamp } from '../api-types';
-
-/** `2025-06-01T12:00:00Z`, or `-` when unset. */
-export function isoTime(ts: Timestamp | null): string {
-  const ms = fromTimestamp(ts);
-  return ms === undefined ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** `2025-06-01T12:00:00Z` from milliseconds since the epoch, or `-` for 0 (unset). */
+export function isoTime(ms: number): string {
+  return ms === 0 ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** `3d4h`, `2h05m`, `4m09s`, `12s`: two units are enough to read an uptime at a glance. */
@@ -35,17 +32,12 @@ export function payloadPreview(payload: Buffer, max = 60): string {
 }
 
 /**
- * A response as --json prints it: the API's camelCase names, timestamps as RFC 3339 strings and
- * bytes as base64 (the proto3 JSON mapping), so scripts get one stable, self-explaining document.
+ * A response as --json prints it: the API's camelCase names and bytes as base64 (as in the proto3
+ * JSON mapping), so scripts get the same document the API describes.
  */
 export function jsonView(value: unknown): unknown {
   if (Buffer.isBuffer(value)) return value.toString('base64');
   if (Array.isArray(value)) return value.map(jsonView);
   if (typeof value !== 'object' || value === null) return value;
-  const keys = Object.keys(value);
-  if (keys.length === 2 && keys.includes('seconds') && keys.includes('nanos')) {
-    const ms = fromTimestamp(value as Timestamp)!;
-    return new Date(ms).toISOString();
-  }
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, jsonView(inner)]));
 }

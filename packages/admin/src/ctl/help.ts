@@ -7,13 +7,15 @@ const GLOBAL_HELP = [
   '--token T            admin token (default: $FLOCKMQ_ADMIN_TOKEN)',
   "--tls                use TLS, trusting the system's CAs",
   '--ca FILE            use TLS, trusting this CA (PEM)',
-  '--cert FILE --key FILE  client certificate and key (PEM), when the API requires one',
+  '--cert FILE          client certificate (PEM), when the admin API requires one',
+  '--key FILE           private key (PEM) of --cert',
   '--json               print one JSON document instead of tables',
   '--timeout MS         give up on a call after MS milliseconds (default 5000)',
   '-h, --help           this help; after a command, the help of the command',
 ];
 
-const usageOf = (command: Command): string => `flockmq ctl ${command.name}${command.synopsis ? ` ${command.synopsis}` : ''}`;
+const usageOf = (command: Command): string =>
+  `flockmq ctl ${command.name}${command.synopsis ? ` ${command.synopsis}` : ''}`;
 
 export function globalHelp(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -35,7 +37,9 @@ export function globalHelp(commands: readonly Command[]): string {
 }
 
 export function commandHelp(command: Command): string {
-  const aliases = command.aliases?.length ? [`Also: ${command.aliases.map((a) => `flockmq ctl ${a}`).join(', ')}`, ''] : [];
+  const aliases = command.aliases?.length
+    ? [`Also: ${command.aliases.map((a) => `flockmq ctl ${a}`).join(', ')}`, '']
+    : [];
   const details = command.help.length ? ['Arguments and options:', ...command.help.map((line) => `  ${line}`), ''] : [];
   return [
     `Usage: ${usageOf(command)}`,

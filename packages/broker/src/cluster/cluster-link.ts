@@ -454,13 +454,15 @@ export class ClusterLink {
 
   /** One survivor adopts a dead node's sessions, publishes its clients' wills and drops its routes. */
   private async cleanUp(nodeId: string): Promise<void> {
-    // Its lease expired: it is dead whoever cleans up after it, so its routes go at once here.
-    this.replica.purge(nodeId);
+    // Its routes stay in the replica until its sessions have been adopted and the adopter's routes
+    // announced (the 'purge' delta follows them): purged earlier, a publish in between would match
+    // no node and be acknowledged to nobody (G1). Until then forwards to it fail and are retried.
     if (!(await this.nodes.claimCleanup(nodeId, this.broker.nodeId, this.options.leaseMs * 6))) return;
     this.broker.log.warn({ peer: nodeId }, 'node_cleanup_started');
     const sessions = await this.adoptAll(nodeId);
     await this.broker.routes.purgeNode(nodeId);
     this.flushRoutes();
+    this.replica.purge(nodeId);
     this.bus.broadcastRoutes([{ op: 'purge', filter: '', nodeId }]);
     this.waiter(nodeId).resolve();
     this.broker.log.warn({ peer: nodeId, sessions }, 'node_cleanup_done');

@@ -214,7 +214,7 @@ export class NatsClusterBus implements ClusterBus {
       return;
     }
     this.track(
-      this.requestFrame(subject, frame, this.forwardTimeoutMs)
+      this.requestFrame(nodeId, subject, frame, this.forwardTimeoutMs)
         .then((reply) => {
           if (reply.kind !== 'forward-ack') throw this.forwardError(nodeId, `answered with a ${reply.kind} frame`);
           if (reply.status !== 'delivered') throw this.forwardError(nodeId, `${reply.status}: ${reply.detail ?? ''}`);
@@ -224,13 +224,25 @@ export class NatsClusterBus implements ClusterBus {
     );
   }
 
-  private async requestFrame(subject: string, frame: Buffer, timeoutMs: number): Promise<Frame> {
+  /**
+   * A request to one node. "No responders" is retried only while the node is in the life it was
+   * in when the request was made (or, never heard of, until it is heard): a request meant for a node that is gone (it said goodbye,
+   * or restarted) must fail, so the caller routes it again, rather than reach a new life of that
+   * node that holds none of the old one's sessions.
+   */
+  private async requestFrame(nodeId: string, subject: string, frame: Buffer, timeoutMs: number): Promise<Frame> {
+    const life = this.liveness.lifeOf(nodeId);
     const msg = await requestWithRetry(
       () => this.nc,
       subject,
       frame,
       timeoutMs,
-      () => this.closing !== undefined,
+      () => {
+        if (this.closing !== undefined || life === 'gone') return true;
+        const now = this.liveness.lifeOf(nodeId);
+        // Never heard of yet: it may be starting (its first life is the right one to reach).
+        return life === undefined ? now === 'gone' : now !== life;
+      },
     );
     const reply = this.decode(msg);
     if (reply instanceof FlockError) throw reply;
@@ -298,7 +310,7 @@ export class NatsClusterBus implements ClusterBus {
     if (!this.nc || this.closing) throw new FlockError('FLOCK_ERR_FORWARD_FAILED', 'the bus is not running');
     const frame = encodeFrame({ kind: 'control-request', from: this.nodeId, request });
     this.stats.countSent('control-request', frame.length);
-    const pending = this.requestFrame(controlSubject(nodeId), frame, timeoutMs);
+    const pending = this.requestFrame(nodeId, controlSubject(nodeId), frame, timeoutMs);
     this.track(pending.catch(() => undefined));
     const reply = await pending;
     if (reply.kind !== 'control-reply') {

@@ -29,6 +29,13 @@ export class PeerLiveness {
     return this.alive;
   }
 
+  /** The life (incarnation) of a node that is up, 'gone' for one known to be down, undefined if never heard. */
+  lifeOf(nodeId: string): number | 'gone' | undefined {
+    const peer = this.known.get(nodeId);
+    if (!peer) return undefined;
+    return this.alive.has(nodeId) ? peer.incarnation : 'gone';
+  }
+
   /**
    * A heartbeat. A new node, or one heard again after being down, comes up; a node heard with a
    * new incarnation restarted without being noticed: it goes down (its old life is over) and up.
