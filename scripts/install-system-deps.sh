@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages FlockMQ's tests drive (Debian/Ubuntu): the interop clients
 # (mosquitto-clients, python3-paho-mqtt) and the servers cluster tests start (redis-server,
-# nats-server). Only what is missing is installed. Needs root (or sudo).
+# nats-server), and promtool (package prometheus) for the alert-rule tests. Only what is missing is
+# installed. Needs root (or sudo).
 set -euo pipefail
 
 missing=()

@@ -193,7 +193,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         logLevel: level.get,
         setLogLevel: (newLevel) => {
           level.set(newLevel);
-          logger.info({ level: newLevel }, 'log_level_changed');
+          logger.info({ logLevel: newLevel }, 'log_level_changed');
         },
         drain: (drainOptions) => void shutdown('admin', drainOptions),
       });
