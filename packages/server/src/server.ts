@@ -87,7 +87,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const level = levelControl(logger);
 
   let state: 'starting' | 'running' | 'draining' | 'closing' | 'closed' = 'starting';
-  let metrics: NodeMetrics | undefined;
+  let metrics: NodeMetrics | undefined = undefined; // set once the broker exists
   const notReadyReason = (): string | undefined => {
     if (state === 'starting') return 'starting';
     if (state !== 'running') return state;
