@@ -152,6 +152,8 @@ describe('$SYS topics', () => {
       what: 'the connected-clients count of this node',
     });
     expect(seen.get('$SYS/brokers/ops-node/version')).toMatch(/^flockmq \d+\.\d+\.\d+/);
+    // The statistics are not counted as published traffic.
+    expect(server.broker.stats.published).toBe(0);
     // Not matched by '#' [MQTT-4.7.2-1]: a client subscribed to everything does not get them.
     expect((await server.broker.retained.match('#')).some((m) => m.topic.startsWith('$SYS'))).toBe(false);
     expect((await server.broker.retained.get('$SYS/brokers/ops-node/uptime'))?.payload.toString()).toMatch(/^\d+$/);

@@ -79,7 +79,7 @@ export const METRICS = {
   messagesPublished: spec(
     'counter',
     'flockmq_messages_published_total',
-    'PUBLISHes received from clients, wills and the admin API, by their QoS',
+    'PUBLISHes received from clients, wills and the admin API, by their QoS (not the $SYS statistics)',
     ['qos'],
   ),
   messagesDelivered: spec(
