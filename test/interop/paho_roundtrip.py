@@ -28,8 +28,15 @@ except ImportError:  # the Jest side checks this first; this is the message if r
     sys.exit(1)
 
 
+_emit_lock = threading.Lock()
+
+
 def emit(obj):
-    print(json.dumps(obj), flush=True)
+    # One write per line under a lock: paho's network thread and the main thread both emit, and
+    # print() writes the text and the newline separately, so two lines could interleave.
+    with _emit_lock:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
 
 
 def fail(message, code=1):
