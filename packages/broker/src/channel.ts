@@ -128,7 +128,7 @@ export class Channel {
     if (this.state === 'closed') return;
     this.lastReceivedAt = this.broker.clock.now();
     this.broker.stats.bytesIn += chunk.length;
-    const error = this.decoder.push(chunk, (packet) => this.onPacket(packet));
+    const error = this.decoder.push(chunk, (packet, size) => this.onPacket(packet, size));
     if (error) this.onViolation(error);
     this.updateReading();
   }
@@ -148,8 +148,10 @@ export class Channel {
     }
   }
 
-  private onPacket(packet: Packet): void {
-    this.broker.stats.packetsIn[PACKET_TYPE_CODES[packet.type]]!++;
+  private onPacket(packet: Packet, size: number): void {
+    const type = PACKET_TYPE_CODES[packet.type];
+    this.broker.stats.packetsIn[type]!++;
+    this.broker.stats.packetBytesIn[type]! += size;
     if (this.state === 'closed' || this.state === 'closing') return;
     if (this.busy || this.inbox.length > 0) {
       this.inbox.push(packet);
@@ -241,8 +243,7 @@ export class Channel {
     );
     if (error.code === 'FLOCK_ERR_UNSUPPORTED_PROTOCOL_VERSION' && this.state === 'awaiting-connect') {
       // [MQTT-3.1.2-2] Reply in the 3.1.1 format, the one every client level can read, then close.
-      this.sendRaw(encodePacket({ type: 'connack', sessionPresent: false, reasonCode: 0x01 }, 4));
-      this.countConnack(ReasonCode.UnsupportedProtocolVersion);
+      this.send({ type: 'connack', sessionPresent: false, reasonCode: 0x01 }); // level 4 until a CONNECT is parsed
       this.end();
       return;
     }
@@ -281,13 +282,16 @@ export class Channel {
   /** Encodes and queues a packet; everything queued in one turn goes out in one write. */
   send(packet: Packet): void {
     if (this.state === 'closed') return;
-    this.broker.stats.packetsOut[PACKET_TYPE_CODES[packet.type]]!++;
     if (packet.type === 'connack') {
       this.countConnack(
         this.isV5 ? packet.reasonCode : (V5_CODE_FOR_RETURN_CODE[packet.reasonCode] ?? packet.reasonCode),
       );
     }
-    this.sendRaw(encodePacket(this.fitProperties(packet), this.protocolVersion));
+    const bytes = encodePacket(this.fitProperties(packet), this.protocolVersion);
+    const type = PACKET_TYPE_CODES[packet.type];
+    this.broker.stats.packetsOut[type]!++;
+    this.broker.stats.packetBytesOut[type]! += bytes.length;
+    this.sendRaw(bytes);
   }
 
   private countConnack(reasonCode: number): void {
@@ -431,6 +435,7 @@ export class Channel {
     }
     this.sendRaw(bytes);
     this.broker.stats.packetsOut[PUBLISH_TYPE_CODE]!++;
+    this.broker.stats.packetBytesOut[PUBLISH_TYPE_CODE]! += bytes.length;
     this.broker.delivered(pending, now);
     return true;
   }

@@ -24,7 +24,9 @@ export async function drainConnections(
 ): Promise<void> {
   const waiting = [...connections];
   const closed = waiting.map((channel) => channel.closed());
-  const perSlice = Math.max(1, Math.round((options.ratePerSecond * SLICE_MS) / 1000));
+  // Slices of SLICE_MS; below 10 per second, one connection per slice, slices further apart.
+  const sliceMs = Math.max(SLICE_MS, 1000 / options.ratePerSecond);
+  const perSlice = Math.max(1, Math.round((options.ratePerSecond * sliceMs) / 1000));
   const reasonCode = options.serverReference ? ReasonCode.UseAnotherServer : ReasonCode.ServerShuttingDown;
   const properties: Properties | undefined = options.serverReference
     ? { serverReference: options.serverReference }
@@ -38,7 +40,7 @@ export async function drainConnections(
       else channel.destroy();
     }
     next += perSlice;
-    if (next < waiting.length) await new Promise<void>((resolve) => broker.clock.setTimeout(resolve, SLICE_MS));
+    if (next < waiting.length) await new Promise<void>((resolve) => broker.clock.setTimeout(resolve, sliceMs));
   }
   await Promise.all(closed);
   broker.log.info({ connections: waiting.length, ms: broker.clock.now() - started }, 'drain_done');

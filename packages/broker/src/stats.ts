@@ -85,6 +85,10 @@ export class BrokerStats {
   /** Packets from / to clients, by MQTT packet type code (1–15). */
   readonly packetsIn = new Array<number>(16).fill(0);
   readonly packetsOut = new Array<number>(16).fill(0);
+  /** Bytes of those packets, by type. */
+  readonly packetBytesIn = new Array<number>(16).fill(0);
+  readonly packetBytesOut = new Array<number>(16).fill(0);
+  /** Every byte read from / written to client connections (incomplete and malformed input included). */
   bytesIn = 0;
   bytesOut = 0;
   /** PUBLISHes received from clients and wills, by QoS. */

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { waitFor } from '@flockmq/testkit';
 import mqtt from 'mqtt';
 import { main, type CliIo } from '../src/cli-main';
 import type { FlockServer } from '../src/server';
@@ -153,6 +154,32 @@ describe('cli - in process', () => {
     expect(logs.some((l) => l.msg === 'server_closed')).toBe(true);
     expect(signals.listenerCount('SIGTERM') + signals.listenerCount('SIGINT')).toBe(0);
   });
+
+  test('cli - a drain that outlives --drain-timeout exits at once with 1', async () => {
+    const { io, stdout, signals, started, exits } = fakeIo({ FLOCKMQ_LOG_LEVEL: 'info' });
+    const exitCode = main(
+      [
+        ...['start', '--host', host, '--port', '0', '--ws-port', 'off', '--http-port', '0', '--admin-port', '0'],
+        ...['--drain-rate', '1', '--drain-timeout', '1'],
+      ],
+      io,
+    );
+    const server = await started;
+    // Four clients at one per second: the drain needs 3 s, the timeout allows 1.
+    const connected = await Promise.all(
+      [0, 1, 2, 3].map(() =>
+        mqtt.connectAsync(`mqtt://${host}:${server.tcpPort}`, { protocolVersion: 5, reconnectPeriod: 0 }),
+      ),
+    );
+    signals.emit('SIGTERM');
+    await waitFor(() => exits.length > 0, { what: 'the drain timeout to exit', timeoutMs: 5_000 });
+    expect(exits).toEqual([1]);
+    const logs = stdout.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logs.find((l) => l.msg === 'drain_timeout')).toMatchObject({ level: 'warn', timeoutSeconds: 1 });
+    // The fake exit does not end this process: let the drain finish so the test leaves nothing behind.
+    expect(await exitCode).toBe(0);
+    for (const client of connected) client.end(true);
+  }, 15_000);
 
   test('cli - a signal during start-up shuts down once the server has started', async () => {
     const { io, signals, started, exits } = fakeIo({ FLOCKMQ_LOG_LEVEL: 'silent' });

@@ -116,6 +116,9 @@ describe('operations port', () => {
     expect(sample(body, 'flockmq_subscriptions_current')).toBe(1);
     expect(sample(body, 'flockmq_sessions_live')).toBe(1);
     expect(sample(body, 'flockmq_network_received_bytes_total')).toBeGreaterThan(0);
+    // PUBLISH 'metrics/topic-91c2' 'hello' QoS 1 from a 3.1.1 client: 2 + 2 + 18 + 2 + 5 bytes.
+    expect(sample(body, 'flockmq_packets_received_bytes_total', { type: 'publish' })).toBe(29);
+    expect(sample(body, 'flockmq_packets_sent_bytes_total', { type: 'connack' })).toBeGreaterThanOrEqual(4 + 5);
     // Bounded labels: no client id or topic anywhere.
     for (const secret of ['metrics-sub-7f3a', 'metrics-pub-4b1e', 'topic-91c2']) expect(body).not.toContain(secret);
   });

@@ -97,7 +97,7 @@ export class PacketDecoder {
    * An exception thrown by onPacket propagates to the caller; the decoder is then failed with a
    * FLOCK_ERR_PROTOCOL_ERROR / 0x83 violation whose `cause` is that exception.
    */
-  push(chunk: Buffer, onPacket: (packet: Packet) => void): ProtocolViolation | undefined {
+  push(chunk: Buffer, onPacket: (packet: Packet, size: number) => void): ProtocolViolation | undefined {
     if (this.error !== undefined) return this.error;
     try {
       return this.feed(chunk, onPacket);
@@ -126,7 +126,7 @@ export class PacketDecoder {
     }
   }
 
-  private feed(chunk: Buffer, onPacket: (packet: Packet) => void): ProtocolViolation | undefined {
+  private feed(chunk: Buffer, onPacket: (packet: Packet, size: number) => void): ProtocolViolation | undefined {
     const length = chunk.length;
     let off = 0;
     if (this.pendingLength > 0) {
@@ -136,11 +136,12 @@ export class PacketDecoder {
       // A large pending buffer is not kept for reuse, so the payload may be a view of it (no second copy).
       const giveUp = this.pending.length > KEEP_PENDING_BYTES;
       const packet = this.parse(this.pending, 0, this.pendingHeaderLength, this.pendingTotal, giveUp);
+      const size = this.pendingTotal;
       this.pendingLength = 0;
       this.pendingTotal = 0;
       if (giveUp) this.pending = EMPTY;
       if (packet === undefined) return this.fail();
-      this.deliver(packet, onPacket);
+      this.deliver(packet, onPacket, size);
     }
     while (off < length) {
       const headerLength = this.readHeader(chunk, off, length);
@@ -157,14 +158,14 @@ export class PacketDecoder {
       const packet = this.parse(chunk, off, off + headerLength, off + total, false);
       if (packet === undefined) return this.fail();
       off += total;
-      this.deliver(packet, onPacket);
+      this.deliver(packet, onPacket, total);
     }
     return undefined;
   }
 
-  private deliver(packet: Packet, onPacket: (packet: Packet) => void): void {
+  private deliver(packet: Packet, onPacket: (packet: Packet, size: number) => void, size: number): void {
     this.delivering = true;
-    onPacket(packet);
+    onPacket(packet, size);
     this.delivering = false;
   }
 

@@ -73,7 +73,23 @@ export const METRICS = {
 
   packetsReceived: spec('counter', 'flockmq_packets_received_total', 'MQTT packets received from clients', ['type']),
   packetsSent: spec('counter', 'flockmq_packets_sent_total', 'MQTT packets sent to clients', ['type']),
-  bytesReceived: spec('counter', 'flockmq_network_received_bytes_total', 'Bytes received from clients'),
+  packetBytesReceived: spec(
+    'counter',
+    'flockmq_packets_received_bytes_total',
+    'Bytes of the MQTT packets received from clients, by packet type',
+    ['type'],
+  ),
+  packetBytesSent: spec(
+    'counter',
+    'flockmq_packets_sent_bytes_total',
+    'Bytes of the MQTT packets sent to clients, by packet type',
+    ['type'],
+  ),
+  bytesReceived: spec(
+    'counter',
+    'flockmq_network_received_bytes_total',
+    'Bytes received from clients (incomplete and malformed input included)',
+  ),
   bytesSent: spec('counter', 'flockmq_network_sent_bytes_total', 'Bytes written to client connections'),
 
   messagesPublished: spec(

@@ -158,6 +158,8 @@ export function createNodeMetrics(sources: MetricSources): NodeMetrics {
     authentications: () => labelled(stats.authentications, METRICS.authentications.labels),
     packetsReceived: () => byPacketType(stats.packetsIn),
     packetsSent: () => byPacketType(stats.packetsOut),
+    packetBytesReceived: () => byPacketType(stats.packetBytesIn),
+    packetBytesSent: () => byPacketType(stats.packetBytesOut),
     bytesReceived: () => one(stats.bytesIn),
     bytesSent: () => one(stats.bytesOut),
     messagesPublished: () => byQos(stats.messagesPublished),
