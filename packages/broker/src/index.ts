@@ -26,6 +26,8 @@ export { MemorySessionStore } from './backends/memory-session-store';
 export { MemoryNodeRegistry } from './backends/memory-node-registry';
 export { ClusterLink } from './cluster/cluster-link';
 export type { ClusterOptions } from './cluster/cluster-link';
+export { DEFAULT_REBALANCE, Rebalancer, clientsToShed } from './cluster/rebalancer';
+export type { RebalanceOptions } from './cluster/rebalancer';
 export { RouteReplica } from './cluster/route-replica';
 export type { RetainStore } from './backends/retain-store';
 export type {

@@ -106,6 +106,8 @@ export class BrokerStats {
   readonly takeoverResults = new LabelledCounter();
   /** CONNECTs delayed because their client id was flapping. */
   flapDelays = 0;
+  /** Clients asked to move to another node by rebalancing. */
+  rebalanced = 0;
   willsPublished = 0;
   sessionsExpired = 0;
   /** Told of every takeover with how long the CONNECT took to get its session (for a histogram). */

@@ -34,6 +34,7 @@ export const FRAME_KINDS = {
   'control-reply': 5,
   heartbeat: 6,
   goodbye: 7,
+  load: 8,
 } as const;
 
 /**
@@ -52,7 +53,9 @@ export type Frame =
   /** "I am alive": `incarnation` changes when the node restarts; `maxVersion` is the newest wire version it reads. */
   | { kind: 'heartbeat'; from: string; incarnation: number; maxVersion: number }
   /** "I am leaving": peers mark the node down at once. */
-  | { kind: 'goodbye'; from: string; incarnation: number };
+  | { kind: 'goodbye'; from: string; incarnation: number }
+  /** "I hold this many client connections": nodes compare loads to rebalance. */
+  | { kind: 'load'; from: string; connections: number };
 
 export type FrameKind = Frame['kind'];
 
@@ -92,6 +95,9 @@ export function encodeFrame(frame: Frame): Buffer {
       break;
     case 'goodbye':
       w.u32(frame.incarnation);
+      break;
+    case 'load':
+      w.varint(frame.connections);
       break;
   }
   return w.finish();
@@ -139,6 +145,9 @@ function decode(r: FrameReader): Frame {
       break;
     case 'goodbye':
       frame = { kind, from, incarnation: r.u32('incarnation') };
+      break;
+    case 'load':
+      frame = { kind, from, connections: r.varint('connections') };
       break;
   }
   r.end();

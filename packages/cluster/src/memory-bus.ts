@@ -196,6 +196,21 @@ export class MemoryClusterBus implements ClusterBus {
     }
   }
 
+  broadcastLoad(connections: number): void {
+    if (this.state !== 'running') return;
+    const frame = this.send({ kind: 'load', from: this.nodeId, connections });
+    for (const other of this.hub.others(this.nodeId)) {
+      queueMicrotask(() => other.receiveLoad(frame));
+    }
+  }
+
+  /** @internal */
+  receiveLoad(sent: Sent): void {
+    if (this.state !== 'running') return;
+    const frame = this.receive(sent);
+    if (frame.kind === 'load') this.running(() => this.handlers!.load?.(frame.from, frame.connections));
+  }
+
   /** @internal */
   receiveRoutes(sent: Sent): void {
     if (this.state !== 'running') return;

@@ -84,6 +84,7 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
     maxVersion: fc.nat(255),
   }),
   fc.record({ kind: fc.constant('goodbye' as const), from: text, incarnation: fc.nat({ max: 0xffffffff }) }),
+  fc.record({ kind: fc.constant('load' as const), from: text, connections: fc.nat({ max: 268_435_455 }) }),
 );
 
 function expectWireError(data: Uint8Array): void {
@@ -249,6 +250,7 @@ describe('frame', () => {
     ).toBe('0105016e' + '07' + '0164' + '01' + '02' + '0166' + '016e');
     expect(hex({ kind: 'heartbeat', from: 'n', incarnation: 0x01020304, maxVersion: 1 })).toBe('0106016e0102030401');
     expect(hex({ kind: 'goodbye', from: 'n', incarnation: 0x01020304 })).toBe('0107016e01020304');
+    expect(hex({ kind: 'load', from: 'n', connections: 300 })).toBe('0108016e' + 'ac02');
   });
 
   test('frame - strings past 127 bytes take a multi-byte length', () => {

@@ -118,7 +118,18 @@ export async function connectCluster(
       retained: redisStore(new RedisRetainStore(redis, options), 'retained'),
       routes: redisStore(new RedisRouteRegistry(redis, options), 'routes'),
     },
-    cluster: { bus: timedBus, nodes: redisStore(new RedisNodeRegistry(redis, options), 'nodes') },
+    cluster: {
+      bus: timedBus,
+      nodes: redisStore(new RedisNodeRegistry(redis, options), 'nodes'),
+      rebalance: {
+        enabled: config.rebalance,
+        thresholdPercent: config.rebalanceThreshold,
+        minExcess: config.rebalanceMinExcess,
+        ratePerSecond: config.rebalanceRate,
+        intervalMs: config.rebalanceInterval * 1000,
+        ...(config.drainServerReference !== '' && { serverReference: config.drainServerReference }),
+      },
+    },
   };
 
   return {

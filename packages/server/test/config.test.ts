@@ -49,6 +49,11 @@ describe('config - defaults', () => {
       drainTimeout: 30,
       drainServerReference: '',
       sysInterval: 10,
+      rebalance: true,
+      rebalanceThreshold: 10,
+      rebalanceMinExcess: 50,
+      rebalanceRate: 50,
+      rebalanceInterval: 10,
       limits: { ...DEFAULT_LIMITS },
     });
   });

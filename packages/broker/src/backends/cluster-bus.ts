@@ -62,6 +62,8 @@ export interface ClusterBusHandlers {
   nodeUp(nodeId: string): void;
   /** A node missed its heartbeats (or said goodbye). */
   nodeDown(nodeId: string): void;
+  /** Another node's connection count (rebalancing). */
+  load?(nodeId: string, connections: number): void;
 }
 
 /**
@@ -81,6 +83,8 @@ export interface ClusterBus {
   forward(nodeId: string, message: ForwardedMessage, acknowledged: boolean): Promise<void>;
   /** Announces changes to this node's routes to every other node. */
   broadcastRoutes(deltas: RouteDelta[]): void;
+  /** Tells every other node how many client connections this one holds (rebalancing). */
+  broadcastLoad(connections: number): void;
   request(nodeId: string, request: ControlRequest, timeoutMs: number): Promise<ControlReply>;
   /** Other nodes currently alive (heard from within the heartbeat window). */
   peers(): ReadonlySet<string>;

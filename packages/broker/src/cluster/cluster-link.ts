@@ -14,6 +14,8 @@ import type {
 import type { Ownership } from '../backends/session-store';
 import { RouteReplica } from './route-replica';
 import { WeightedPicker } from './weighted-picker';
+import { DEFAULT_REBALANCE, Rebalancer } from './rebalancer';
+import type { RebalanceOptions } from './rebalancer';
 
 /** How often a failed acknowledged forward is tried again while its node is neither back nor cleaned up. */
 const FORWARD_RETRY_PAUSE_MS = 1000;
@@ -32,6 +34,8 @@ export interface ClusterOptions {
   /** How long to wait for an old owner to hand over a session. */
   takeoverTimeoutMs?: number;
   version?: string;
+  /** Moving clients off nodes that hold more than their share (defaults: DEFAULT_REBALANCE). */
+  rebalance?: Partial<RebalanceOptions>;
 }
 
 interface Waiter {
@@ -53,7 +57,8 @@ export class ClusterLink {
   /** Pending timers, cleared on close (each removes itself when it fires). */
   private readonly timers = new Set<TimerHandle>();
   private outbox: RouteDelta[] = [];
-  private readonly options: Required<Omit<ClusterOptions, 'bus' | 'nodes'>>;
+  private readonly options: Required<Omit<ClusterOptions, 'bus' | 'nodes' | 'rebalance'>>;
+  readonly rebalancer: Rebalancer;
   private readonly startedAt: number;
   private closed = false;
   private started = false;
@@ -73,6 +78,7 @@ export class ClusterLink {
       version: options.version ?? '0.1.0',
     };
     this.startedAt = broker.clock.now();
+    this.rebalancer = new Rebalancer(broker, this.bus, { ...DEFAULT_REBALANCE, ...options.rebalance });
   }
 
   get connected(): boolean {
@@ -95,6 +101,7 @@ export class ClusterLink {
           void this.reconcile().catch((err: unknown) => this.broker.log.warn({ err }, 'reconcile_failed'));
       },
       nodeDown: (nodeId) => void this.onNodeDown(nodeId),
+      load: (nodeId, connections) => this.rebalancer.onLoad(nodeId, connections),
     });
     await this.nodes.clearCleanup(self);
     await this.renewLease();
@@ -106,6 +113,7 @@ export class ClusterLink {
     this.started = true;
     this.every(this.options.leaseRenewMs, () => this.renewLease());
     this.every(this.options.reconcileMs, () => this.reconcile());
+    this.every(this.rebalancer.options.intervalMs, async () => this.rebalancer.tick());
     this.broker.log.info({ peers: [...this.bus.peers()] }, 'cluster_joined');
   }
 

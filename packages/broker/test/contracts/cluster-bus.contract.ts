@@ -22,6 +22,7 @@ class Node implements ClusterBusHandlers {
   readonly controls: Array<{ from: string; request: ControlRequest }> = [];
   readonly ups: string[] = [];
   readonly downs: string[] = [];
+  readonly loads: Array<{ from: string; connections: number }> = [];
   onForward: (batch: ForwardedMessage[]) => Promise<void> | void = () => undefined;
   onControl: (request: ControlRequest) => Promise<ControlReply> = async () => ({ ok: true });
 
@@ -46,6 +47,9 @@ class Node implements ClusterBusHandlers {
   }
   nodeDown(nodeId: string): void {
     this.downs.push(nodeId);
+  }
+  load(nodeId: string, connections: number): void {
+    this.loads.push({ from: nodeId, connections });
   }
 
   /** Every forwarded message received, in arrival order. */
@@ -237,6 +241,17 @@ export function describeClusterBusContract(name: string, createHub: () => Promis
       await expect(a!.bus.forward(`${prefix}-nobody`, forwarded('x'), true)).rejects.toMatchObject({
         code: 'FLOCK_ERR_FORWARD_FAILED',
       });
+    });
+
+    test('cluster bus - a load announcement reaches every other node, not the sender', async () => {
+      const [a, b, c] = await startNodes('a', 'b', 'c');
+      a!.bus.broadcastLoad(1234);
+      await waitFor(() => b!.loads.length === 1 && c!.loads.length === 1, 'the load');
+      expect(b!.loads).toEqual([{ from: a!.id, connections: 1234 }]);
+      expect(c!.loads).toEqual([{ from: a!.id, connections: 1234 }]);
+      // A round trip from a: its own announcement would have reached it before the answer.
+      await a!.bus.request(b!.id, { type: 'routes' }, 5000);
+      expect(a!.loads).toEqual([]);
     });
 
     test('cluster bus - route deltas reach every other node, not the sender', async () => {

@@ -34,7 +34,14 @@ import { FrameStats } from '../frame-stats';
 import { describe, requestWithRetry, settledWithin } from './nats-request';
 import { PeerLiveness } from './peer-liveness';
 import type { LivenessEvent } from './peer-liveness';
-import { controlSubject, escapeToken, forwardSubject, HEARTBEAT_SUBJECT, ROUTES_SUBJECT } from './subjects';
+import {
+  controlSubject,
+  escapeToken,
+  forwardSubject,
+  HEARTBEAT_SUBJECT,
+  LOAD_SUBJECT,
+  ROUTES_SUBJECT,
+} from './subjects';
 
 export interface NatsClusterBusOptions {
   nodeId: string;
@@ -156,6 +163,7 @@ export class NatsClusterBus implements ClusterBus {
     on(controlSubject(this.nodeId), (msg) => this.onControl(msg));
     on(ROUTES_SUBJECT, (msg) => this.onRoutes(msg));
     on(HEARTBEAT_SUBJECT, (msg) => this.onHeartbeat(msg));
+    on(LOAD_SUBJECT, (msg) => this.onLoad(msg));
     await nc.flush(); // the server has our subscriptions before anyone hears we exist
     this.isConnected = true;
     void this.watchStatus(nc);
@@ -304,6 +312,19 @@ export class NatsClusterBus implements ClusterBus {
     } catch (error) {
       this.log.error({ err: describe(error), peer: frame.from }, 'routes_handler_failed');
     }
+  }
+
+  broadcastLoad(connections: number): void {
+    if (!this.nc || this.closing) return;
+    this.publish(LOAD_SUBJECT, encodeFrame({ kind: 'load', from: this.nodeId, connections }), 'load');
+  }
+
+  private onLoad(msg: Msg): void {
+    const frame = this.decode(msg);
+    if (frame instanceof FlockError) return;
+    if (frame.kind !== 'load') return this.dropped(msg, `unexpected ${frame.kind} frame`);
+    if (frame.from === this.nodeId) return;
+    this.handlers!.load?.(frame.from, frame.connections);
   }
 
   async request(nodeId: string, request: ControlRequest, timeoutMs: number): Promise<ControlReply> {

@@ -6,6 +6,7 @@
  *   flockmq.v1.node.<node>.ctl   control requests for one node (takeover, routes)
  *   flockmq.v1.routes            route deltas, to every node
  *   flockmq.v1.heartbeat         heartbeats and goodbyes, to every node
+ *   flockmq.v1.load              each node's connection count, to every node (rebalancing)
  */
 import { FlockError } from '@flockmq/protocol';
 
@@ -50,3 +51,4 @@ export function controlSubject(nodeId: string): string {
 export const ROUTES_SUBJECT = `${SUBJECT_PREFIX}.routes`;
 
 export const HEARTBEAT_SUBJECT = `${SUBJECT_PREFIX}.heartbeat`;
+export const LOAD_SUBJECT = `${SUBJECT_PREFIX}.load`;

@@ -49,6 +49,16 @@ export interface ServerConfig {
   drainServerReference: string;
   /** Seconds between `$SYS/brokers/<node>/…` updates (0 = none). */
   sysInterval: number;
+  /** Cluster mode: move clients off a node holding more than its share. */
+  rebalance: boolean;
+  /** Percent over the flock's mean connection count at which a node sheds clients. */
+  rebalanceThreshold: number;
+  /** …and at least this many clients over the mean. */
+  rebalanceMinExcess: number;
+  /** Clients asked to move per second. */
+  rebalanceRate: number;
+  /** Seconds between load announcements and rebalancing decisions. */
+  rebalanceInterval: number;
   limits: BrokerLimits;
 }
 
@@ -193,12 +203,37 @@ export const SERVER_SETTINGS: { readonly [K in keyof ServerSettings]: SettingSpe
     type: { kind: 'string', pattern: /^$|^\S+$/, expected: 'host:port or host names, no spaces', unit: 'reference' },
     default: '',
     defaultHelp: 'none: 0x8B Server shutting down',
-    help: 'Send MQTT 5 clients 0x9C Use another server with this Server Reference when draining',
+    help: 'Send MQTT 5 clients 0x9C Use another server with this Server Reference when draining or rebalancing',
   },
   sysInterval: {
     type: integer(0, 86_400, 'seconds'),
     default: 10,
     help: 'Seconds between $SYS/brokers/<node>/... statistics updates (0 = none)',
+  },
+  rebalance: {
+    type: { kind: 'boolean' },
+    default: true,
+    help: 'Cluster mode: ask clients to move (MQTT 5: 0x9C) off a node holding more than its share',
+  },
+  rebalanceThreshold: {
+    type: integer(1, 1000, 'percent'),
+    default: 10,
+    help: 'Percent over the mean connection count of the flock at which a node sheds clients',
+  },
+  rebalanceMinExcess: {
+    type: integer(1, MAX_COUNT, 'clients'),
+    default: 50,
+    help: 'Clients over the mean a node must hold before it sheds any',
+  },
+  rebalanceRate: {
+    type: integer(1, 1_000_000, 'clients/s'),
+    default: 50,
+    help: 'Clients asked to move per second while rebalancing',
+  },
+  rebalanceInterval: {
+    type: integer(1, 3600, 'seconds'),
+    default: 10,
+    help: 'Seconds between load announcements and rebalancing decisions',
   },
 };
 

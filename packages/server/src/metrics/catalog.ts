@@ -205,6 +205,11 @@ export const METRICS = {
     'flockmq_cluster_frames_dropped_total',
     'Cluster frames received that could not be decoded (logged and dropped)',
   ),
+  clusterRebalanced: spec(
+    'counter',
+    'flockmq_cluster_rebalanced_clients_total',
+    'Clients this node asked to move to another node (MQTT 5: 0x9C) because it held more than its share',
+  ),
   clusterForwardFailures: spec(
     'counter',
     'flockmq_cluster_forward_failures_total',

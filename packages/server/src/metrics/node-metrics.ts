@@ -202,6 +202,7 @@ export function createNodeMetrics(sources: MetricSources): NodeMetrics {
         })),
       ),
     clusterFramesDropped: () => one(cluster?.frames.dropped ?? 0),
+    clusterRebalanced: () => one(stats.rebalanced),
     clusterForwardFailures: () => one(cluster?.frames.forwardFailures ?? 0),
     redisUp: () => (cluster ? one(cluster.redisUp() ? 1 : 0) : []),
     natsUp: () => (cluster ? one(cluster.natsUp() ? 1 : 0) : []),
