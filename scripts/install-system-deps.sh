@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages FlockMQ's tests drive (Debian/Ubuntu): the interop clients
 # (mosquitto-clients, python3-paho-mqtt) and the servers cluster tests start (redis-server,
-# nats-server), and promtool (package prometheus) for the alert-rule tests. Only what is missing is
+# nats-server), haproxy (the load balancer of the scaling test) and promtool (package prometheus)
+# for the alert-rule tests. Only what is missing is
 # installed. Needs root (or sudo).
 set -euo pipefail
 
@@ -11,6 +12,7 @@ command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 /usr/bin/python3 -c 'import paho.mqtt' >/dev/null 2>&1 || missing+=(python3-paho-mqtt)
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -16,6 +16,8 @@ export interface FlockNodeOptions {
   env?: NodeJS.ProcessEnv;
   /** start() resolves once a log line matches (default: the node is listening). */
   readyLine?: RegExp;
+  /** Fixed ports (e.g. known to a load balancer before the node starts). Default: free ones. */
+  ports?: { mqtt: number; http: number; admin: number };
 }
 
 /** One FlockMQ node running as its own process, as a Deployment would run it. */
@@ -49,7 +51,9 @@ export class FlockNode {
     if (!existsSync(join(FLOCKMQ_BIN, '..', '..', 'dist', 'cli.js'))) {
       throw new Error('the flockmq executable is not built: run `pnpm build` first (`pnpm test` does)');
     }
-    const [port, httpPort, adminPort] = (await freePorts(3)) as [number, number, number];
+    const [port, httpPort, adminPort] = options.ports
+      ? [options.ports.mqtt, options.ports.http, options.ports.admin]
+      : ((await freePorts(3)) as [number, number, number]);
     const nats = Array.isArray(options.nats) ? options.nats.join(',') : options.nats;
     const managed = await ManagedProcess.start({
       name: `flockmq ${options.nodeId}`,

@@ -19,6 +19,8 @@ export type {
   NatsFixture,
   NatsOptions,
 } from './fixtures/nats';
+export { HAPROXY, startHaproxy } from './fixtures/haproxy';
+export type { HaproxyBackend, HaproxyFixture } from './fixtures/haproxy';
 export { pollUntil } from './fixtures/poll';
 export type { PollOptions } from './fixtures/poll';
 export { freePort, freePorts } from './fixtures/ports';
