@@ -151,6 +151,12 @@ export interface NodeAdmin {
   deleteRetained(topic: string): Promise<boolean>;
   /** Starts draining this node (returns at once; progress shows in status()). */
   drain(options: DrainOptions): void;
+  /**
+   * Rebalances now, as the periodic check would: if this node holds more than its share of the
+   * flock's connections it asks the excess to move (MQTT 5: 0x9C). Resolves with how many clients
+   * were asked, once they have gone (0 in single-node mode or when balanced).
+   */
+  rebalance(): Promise<number>;
   setLogLevel(level: string): void;
 }
 

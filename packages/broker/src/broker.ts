@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ReasonCode } from '@flockmq/protocol';
-import type { Properties } from '@flockmq/protocol';
 import { Channel } from './channel';
 import { systemClock } from './clock';
-import type { Clock, TimerHandle } from './clock';
+import type { Clock } from './clock';
 import type { BrokerHooks } from './hooks';
 import { DEFAULT_LIMITS } from './limits';
 import type { BrokerLimits } from './limits';
@@ -20,23 +19,16 @@ import { MemoryRouteRegistry } from './backends/memory-route-registry';
 import { MemorySessionStore } from './backends/memory-session-store';
 import type { RetainStore } from './backends/retain-store';
 import type { RouteRegistry } from './backends/route-registry';
-import type {
-  Ownership,
-  PendingMessage,
-  SessionState,
-  SessionStore,
-  StoredWill,
-  SubscriptionOptions,
-} from './backends/session-store';
+import type { Ownership, SessionState, SessionStore, StoredWill, SubscriptionOptions } from './backends/session-store';
 import { ClusterLink } from './cluster/cluster-link';
 import { MovedSessions } from './cluster/moved-sessions';
-import { SessionOrigins } from './cluster/session-origins';
+import { SESSION_ORIGIN_WINDOW_MS, SessionOrigins } from './cluster/session-origins';
 import { FlapGuard } from './flap-guard';
+import { OfflineSessions } from './offline-sessions';
 import { drainConnections } from './drain';
 import type { DrainOptions } from './drain';
 import type { ClusterOptions } from './cluster/cluster-link';
 import { BrokerStats } from './stats';
-import type { DropReason } from './stats';
 
 export interface Backends {
   sessions: SessionStore;
@@ -66,13 +58,6 @@ export interface OpenedSession {
   takenOver?: 'local' | 'remote';
 }
 
-const NEVER_EXPIRES = 0xffffffff;
-/**
- * How long a session moved here still takes forwards retried for the node it came from: longer
- * than a forward is retried (30 s by default) plus the time to notice a node's death.
- */
-const SESSION_ORIGIN_WINDOW_MS = 120_000;
-
 /**
  * One FlockMQ node: accepts client transports, owns the live sessions on this node, routes
  * publishes to local subscribers, shared groups and offline persistent sessions, and runs
@@ -94,10 +79,8 @@ export class Broker {
   private readonly connections = new Set<Channel>();
   /** Connected clients by client id: at most one connection per client id (G2). */
   private readonly channels = new Map<string, Channel>();
-  private readonly willTimers = new Map<string, { timer: TimerHandle; will: StoredWill }>();
-  private readonly expiryTimers = new Map<string, TimerHandle>();
   /** Durable sessions this node holds without a connection (their expiry and will run here). */
-  private readonly offline = new Set<string>();
+  private readonly parked: OfflineSessions;
   /** Serialises CONNECT handling per client id, so racing CONNECTs resolve in arrival order. */
   private readonly connectLocks = new Map<string, Promise<unknown>>();
   private readonly makeClientId: () => string;
@@ -123,6 +106,7 @@ export class Broker {
     this.movedAway = new MovedSessions(this.clock);
     this.flaps = new FlapGuard(this.clock);
     this.origins = new SessionOrigins(this.clock, SESSION_ORIGIN_WINDOW_MS);
+    this.parked = new OfflineSessions(this, (clientId) => void this.endOfflineSession(clientId, 'expiry'));
     this.hooks = options.hooks ?? {};
     this.sessions = options.backends?.sessions ?? new MemorySessionStore();
     this.retained = options.backends?.retained ?? new MemoryRetainStore();
@@ -151,7 +135,7 @@ export class Broker {
 
   /** Client ids of the durable sessions this node holds without a connection. */
   get offlineSessions(): ReadonlySet<string> {
-    return this.offline;
+    return this.parked.clientIds;
   }
 
   get draining(): boolean {
@@ -218,9 +202,9 @@ export class Broker {
       await Promise.all([...this.writes]);
       return true;
     }
-    if (!this.offline.has(clientId)) return false;
-    this.cancelExpiry(clientId);
-    await this.expireSession(clientId, 'admin');
+    if (!this.parked.clientIds.has(clientId)) return false;
+    this.parked.unpark(clientId);
+    await this.endOfflineSession(clientId, 'admin');
     return true;
   }
 
@@ -234,11 +218,7 @@ export class Broker {
     });
     await Promise.all(closing);
     await Promise.all([...this.writes]);
-    for (const { timer } of this.willTimers.values()) this.clock.clearTimeout(timer);
-    for (const timer of this.expiryTimers.values()) this.clock.clearTimeout(timer);
-    this.willTimers.clear();
-    this.expiryTimers.clear();
-    this.offline.clear();
+    this.parked.clear();
     if (this.cluster) await this.cluster.close();
     this.state = 'closed';
   }
@@ -373,8 +353,8 @@ export class Broker {
       void this.sessions.release(clientId, claim.epoch).catch(() => undefined);
       return ReasonCode.UnspecifiedError;
     }
-    this.cancelExpiry(clientId);
-    this.takePendingWill(clientId, !clean);
+    this.parked.unpark(clientId);
+    this.parked.takePendingWill(clientId, !clean);
     const session = state
       ? Session.fromState(state)
       : new Session(clientId, channel.username, channel.protocolVersion, expiryInterval);
@@ -423,8 +403,8 @@ export class Broker {
     if (channel) {
       filters = await this.evict(channel, true);
     } else {
-      this.cancelExpiry(clientId);
-      this.takePendingWill(clientId, true);
+      this.parked.unpark(clientId);
+      this.parked.takePendingWill(clientId, true);
       filters = (await this.sessions.load(clientId))?.subscriptions.map((s) => s.filter) ?? [];
     }
     this.origins.forget(clientId);
@@ -448,14 +428,14 @@ export class Broker {
     if (!state || state.expiryInterval === 0) {
       if (state) await this.sessions.delete(clientId, claim.epoch);
       await this.sessions.release(clientId, claim.epoch);
-      if (state?.will) this.publishWill(clientId, state.will);
+      if (state?.will) this.parked.publishWill(clientId, state.will);
       return;
     }
     const disconnectedAt = state.disconnectedAt ?? this.clock.now();
     await this.sessions.update(clientId, claim.epoch, { disconnectedAt });
     this.origins.adopted(clientId, deadNode);
     for (const sub of state.subscriptions) this.addRoute(clientId, sub.filter, sub);
-    this.parkOffline(clientId, state.expiryInterval, state.will);
+    this.parked.park(clientId, state.expiryInterval, state.will);
     this.log.info({ clientId, from: deadNode }, 'session_adopted');
   }
 
@@ -482,7 +462,7 @@ export class Broker {
     existing.log.info({}, 'session_taken_over');
     existing.disconnect(ReasonCode.SessionTakenOver, 'session taken over');
     // [MQTT-3.1.3-9] A delayed will is not sent if the session resumes before the delay is over.
-    if (will && (will.delayInterval === 0 || !resumed)) this.publishWill(existing.clientId, will);
+    if (will && (will.delayInterval === 0 || !resumed)) this.parked.publishWill(existing.clientId, will);
     if (!session) return [];
     const filters = [...session.subscriptions.keys()];
     if (session.durable) await existing.flushForHandOff().catch(() => undefined);
@@ -505,31 +485,11 @@ export class Broker {
       this.track(
         this.sessions.delete(clientId, channel.epoch).then(() => this.sessions.release(clientId, channel.epoch)),
       );
-      if (will) this.publishWill(clientId, will);
+      if (will) this.parked.publishWill(clientId, will);
       return;
     }
     this.track(channel.flushForHandOff(this.clock.now()));
-    this.parkOffline(clientId, session.expiryInterval, will);
-  }
-
-  /** A durable session without a connection: its will (after the will delay) and its expiry run here. */
-  private parkOffline(clientId: string, expiryInterval: number, will: StoredWill | undefined): void {
-    this.offline.add(clientId);
-    if (will) {
-      const delay = Math.min(will.delayInterval, expiryInterval);
-      if (delay === 0) this.publishWill(clientId, will);
-      else {
-        const timer = this.clock.setTimeout(() => {
-          this.willTimers.delete(clientId);
-          this.publishWill(clientId, will);
-        }, delay * 1000);
-        this.willTimers.set(clientId, { timer, will });
-      }
-    }
-    if (expiryInterval !== NEVER_EXPIRES) {
-      const timer = this.clock.setTimeout(() => void this.expireSession(clientId), expiryInterval * 1000);
-      this.expiryTimers.set(clientId, timer);
-    }
+    this.parked.park(clientId, session.expiryInterval, will);
   }
 
   /** Keeps track of store writes in progress, so close() can wait for them. */
@@ -542,9 +502,8 @@ export class Broker {
     void tracked.finally(() => this.writes.delete(tracked));
   }
 
-  private async expireSession(clientId: string, endedBy: 'expiry' | 'admin' = 'expiry'): Promise<void> {
-    this.expiryTimers.delete(clientId);
-    this.offline.delete(clientId);
+  /** Ends a durable session held offline here (its expiry passed, or an administrator asked). */
+  private async endOfflineSession(clientId: string, endedBy: 'expiry' | 'admin'): Promise<void> {
     if (this.channels.has(clientId)) return;
     const state = await this.sessions.load(clientId);
     if (this.channels.has(clientId)) return;
@@ -553,50 +512,9 @@ export class Broker {
     if (owner?.nodeId === this.nodeId) await this.sessions.release(clientId, owner.epoch);
     this.origins.forget(clientId);
     if (state) for (const sub of state.subscriptions) this.removeRoute(clientId, sub.filter);
-    this.takePendingWill(clientId, false);
+    this.parked.takePendingWill(clientId, false);
     if (endedBy === 'expiry') this.stats.sessionsExpired++;
     this.log.debug({ clientId, endedBy }, 'session_expired');
-  }
-
-  private cancelExpiry(clientId: string): void {
-    this.offline.delete(clientId);
-    const timer = this.expiryTimers.get(clientId);
-    if (timer) this.clock.clearTimeout(timer);
-    this.expiryTimers.delete(clientId);
-  }
-
-  /** A new connection to a session: its pending delayed will is cancelled if it resumes, else sent now. */
-  private takePendingWill(clientId: string, resumed: boolean): void {
-    const pending = this.willTimers.get(clientId);
-    if (!pending) return;
-    this.clock.clearTimeout(pending.timer);
-    this.willTimers.delete(clientId);
-    if (!resumed) this.publishWill(clientId, pending.will);
-  }
-
-  private publishWill(clientId: string, will: StoredWill): void {
-    const now = this.clock.now();
-    const p = will.properties;
-    let properties: Properties | undefined;
-    if (p) {
-      properties = { ...p };
-      delete properties.messageExpiryInterval;
-      delete properties.willDelayInterval;
-      if (Object.keys(properties).length === 0) properties = undefined;
-    }
-    const message: Message = {
-      topic: will.topic,
-      payload: will.payload,
-      qos: will.qos,
-      retain: will.retain,
-      properties,
-      expiresAt: p?.messageExpiryInterval !== undefined ? now + p.messageExpiryInterval * 1000 : undefined,
-      origin: clientId,
-      receivedAt: now,
-    };
-    this.stats.willsPublished++;
-    this.log.debug({ clientId, topic: will.topic }, 'will_published');
-    void this.publish(message).done?.catch((err: unknown) => this.log.error({ err, clientId }, 'will_publish_failed'));
   }
 
   // ---------------------------------------------------------------- subscriptions
@@ -673,25 +591,5 @@ export class Broker {
   /** The node a session here came from (adopted, or taken over by a CONNECT here), while that still matters. */
   adoptedFrom(clientId: string): string | undefined {
     return this.origins.from(clientId);
-  }
-
-  // ---------------------------------------------------------------- accounting
-
-  /** A PUBLISH was written to a subscriber's connection. */
-  delivered(pending: PendingMessage, now: number): void {
-    this.stats.messagesDelivered[pending.qos]!++;
-    this.stats.deliveryLatency.observe(now - pending.message.receivedAt);
-  }
-
-  dropped(pending: PendingMessage, reason: DropReason): void {
-    this.stats.drop(reason, pending.qos);
-  }
-
-  expired(pending: PendingMessage): void {
-    this.stats.messagesExpired[pending.qos]!++;
-  }
-
-  recordServerDisconnect(channel: Channel, reasonCode: number): void {
-    channel.log.debug({ reasonCode }, 'server_disconnect');
   }
 }

@@ -16,7 +16,7 @@ import { packetIdForSeq } from './backends/session-store';
 import type { PendingMessage, SessionChanges, StoredWill } from './backends/session-store';
 import { isExpired, remainingExpirySeconds } from './message';
 import type { Session } from './session';
-import { protocolLabel, reasonLabel } from './stats';
+import { protocolLabel } from './stats';
 import type { CloseInitiator } from './stats';
 import { handleConnect } from './handlers/connect';
 import { handlePublish, handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handlers/publish';
@@ -30,8 +30,6 @@ export type ChannelState = 'awaiting-connect' | 'connecting' | 'connected' | 'cl
 const INBOX_HIGH_WATER = 1000;
 /** Outbound bytes buffered for a client beyond which QoS 0 is dropped and QoS 1/2 queued (G7). */
 const OUTBOUND_HIGH_WATER = 1024 * 1024;
-/** MQTT 5 reason codes of the 3.1.1 CONNACK return codes 0–5 (CONNACKs are counted by the former). */
-const V5_CODE_FOR_RETURN_CODE = [0x00, 0x84, 0x85, 0x88, 0x86, 0x87];
 const PUBLISH_TYPE_CODE = PACKET_TYPE_CODES.publish;
 /** Largest packet a client may receive when it sets no Maximum Packet Size. */
 const PROTOCOL_MAX_PACKET = 268_435_460;
@@ -110,6 +108,11 @@ export class Channel {
       listener: this.transport.listener,
       remoteAddress: this.transport.remoteAddress,
     };
+  }
+
+  /** The protocol level as metrics label it ('none' until a CONNECT names it). */
+  get protocol(): string {
+    return this.protocolKnown ? protocolLabel(this.protocolVersion) : 'none';
   }
 
   get isV5(): boolean {
@@ -283,21 +286,13 @@ export class Channel {
   send(packet: Packet): void {
     if (this.state === 'closed') return;
     if (packet.type === 'connack') {
-      this.countConnack(
-        this.isV5 ? packet.reasonCode : (V5_CODE_FOR_RETURN_CODE[packet.reasonCode] ?? packet.reasonCode),
-      );
+      this.broker.stats.countConnack(this.protocol, packet.reasonCode, this.isV5);
     }
     const bytes = encodePacket(this.fitProperties(packet), this.protocolVersion);
     const type = PACKET_TYPE_CODES[packet.type];
     this.broker.stats.packetsOut[type]!++;
     this.broker.stats.packetBytesOut[type]! += bytes.length;
     this.sendRaw(bytes);
-  }
-
-  private countConnack(reasonCode: number): void {
-    this.broker.stats.connacks.inc(
-      `${this.protocolKnown ? protocolLabel(this.protocolVersion) : 'none'}|${reasonLabel(reasonCode)}`,
-    );
   }
 
   sendRaw(bytes: Buffer): void {
@@ -369,7 +364,7 @@ export class Channel {
     const session = this.session!;
     if (pending.qos === 0) {
       if (this.congested) {
-        this.broker.dropped(pending, 'congested');
+        this.broker.stats.drop('congested', pending.qos);
         return;
       }
       this.transmit(pending, false);
@@ -386,7 +381,7 @@ export class Channel {
     const session = this.session!;
     if (session.queue.length >= this.broker.limits.maxQueuedMessages) {
       const dropped = this.broker.limits.queueDropPolicy === 'drop-new' ? pending : session.queue.shift()!;
-      this.broker.dropped(dropped, 'queue_full');
+      this.broker.stats.drop('queue_full', dropped.qos);
       this.complete(dropped);
       if (dropped === pending) return;
     }
@@ -414,7 +409,7 @@ export class Channel {
     if (!resend && isExpired(pending.message, now)) {
       // [MQTT-3.3.2-5] An expired message is not delivered; one already sent completes its flow.
       if (pending.qos > 0) session.inflight.delete(packetIdForSeq(pending.seq));
-      this.broker.expired(pending);
+      this.broker.stats.messagesExpired[pending.qos]!++;
       this.complete(pending);
       return true;
     }
@@ -429,14 +424,14 @@ export class Channel {
     if (bytes.length > this.clientMaxPacketSize) {
       // [MQTT-3.1.2-25] Too large for this client: discard as if delivered.
       if (pending.qos > 0) session.inflight.delete(packetIdForSeq(pending.seq));
-      this.broker.dropped(pending, 'packet_too_large');
+      this.broker.stats.drop('packet_too_large', pending.qos);
       this.complete(pending);
       return true;
     }
     this.sendRaw(bytes);
     this.broker.stats.packetsOut[PUBLISH_TYPE_CODE]!++;
     this.broker.stats.packetBytesOut[PUBLISH_TYPE_CODE]! += bytes.length;
-    this.broker.delivered(pending, now);
+    this.broker.stats.countDelivery(pending.qos, pending.message.receivedAt, now);
     return true;
   }
 
@@ -571,7 +566,7 @@ export class Channel {
       this.send({ type: 'disconnect', reasonCode, properties: props });
     }
     this.closedBy ??= { initiator: 'server', reasonCode };
-    this.broker.recordServerDisconnect(this, reasonCode);
+    this.log.debug({ reasonCode }, 'server_disconnect');
     this.end();
   }
 
@@ -594,13 +589,6 @@ export class Channel {
     this.transport.destroy();
   }
 
-  /** `listener|protocol|initiator|reason`: how the metrics count this connection's close. */
-  private closeLabels(): string {
-    const { initiator, reasonCode } = this.closedBy ?? { initiator: 'network', reasonCode: undefined };
-    const protocol = this.protocolKnown ? protocolLabel(this.protocolVersion) : 'none';
-    return `${this.transport.listener}|${protocol}|${initiator}|${reasonCode === undefined ? 'none' : reasonLabel(reasonCode)}`;
-  }
-
   private onTransportClose(error?: Error): void {
     if (this.state === 'closed') return;
     const wasConnected = this.session !== undefined;
@@ -609,7 +597,8 @@ export class Channel {
     if (this.keepAliveTimer) this.broker.clock.clearTimeout(this.keepAliveTimer);
     if (this.connectTimer) this.broker.clock.clearTimeout(this.connectTimer);
     if (error) this.log.debug({ err: error.message }, 'transport_error');
-    this.broker.stats.connectionsClosed.inc(this.closeLabels());
+    const { initiator, reasonCode } = this.closedBy ?? { initiator: 'network', reasonCode: undefined };
+    this.broker.stats.countClose(this.transport.listener, this.protocol, initiator, reasonCode);
     this.broker.onChannelClosed(this, wasConnected);
     for (const listener of this.closeListeners) listener();
     this.closeListeners = [];

@@ -127,7 +127,7 @@ export class Delivery {
       return undefined;
     }
     if (!channel && pending.qos === 0) {
-      this.broker.dropped(pending, 'offline_qos0');
+      this.broker.stats.drop('offline_qos0', pending.qos);
       return undefined;
     }
     // Online durable sessions bound their queue in memory (where sent and queued are known).

@@ -23,6 +23,9 @@ export function reasonLabel(code: number): string {
   return `0x${code.toString(16).padStart(2, '0')}`;
 }
 
+/** MQTT 5 reason codes of the 3.1.1 CONNACK return codes 0–5 (CONNACKs are counted by the former). */
+const V5_CODE_FOR_RETURN_CODE = [0x00, 0x84, 0x85, 0x88, 0x86, 0x87];
+
 /** A counter per combination of label values (the key joins them with '|'); cardinality is the caller's to bound. */
 export class LabelledCounter {
   readonly values = new Map<string, number>();
@@ -120,6 +123,25 @@ export class BrokerStats {
 
   drop(reason: DropReason, qos: QoS): void {
     this.messagesDropped.inc(`${reason}|${qos}`);
+  }
+
+  /** A CONNACK sent; a 3.1.1 return code is counted as its MQTT 5 equivalent. */
+  countConnack(protocol: string, code: number, isV5: boolean): void {
+    const reason = isV5 ? code : (V5_CODE_FOR_RETURN_CODE[code] ?? code);
+    this.connacks.inc(`${protocol}|${reasonLabel(reason)}`);
+  }
+
+  /** A client connection closed. */
+  countClose(listener: string, protocol: string, initiator: CloseInitiator, reasonCode: number | undefined): void {
+    this.connectionsClosed.inc(
+      `${listener}|${protocol}|${initiator}|${reasonCode === undefined ? 'none' : reasonLabel(reasonCode)}`,
+    );
+  }
+
+  /** A PUBLISH was written to a subscriber's connection at `now`. */
+  countDelivery(qos: QoS, receivedAt: number, now: number): void {
+    this.messagesDelivered[qos]!++;
+    this.deliveryLatency.observe(now - receivedAt);
   }
 
   droppedTotal(): number {

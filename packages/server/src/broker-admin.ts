@@ -199,6 +199,8 @@ export function brokerAdmin(options: BrokerAdminOptions): NodeAdmin {
 
     drain: (drainOptions) => options.drain(drainOptions),
 
+    rebalance: () => broker.cluster?.rebalancer.rebalance() ?? Promise.resolve(0),
+
     setLogLevel(level) {
       if (!(LOG_LEVELS as readonly string[]).includes(level)) {
         throw new FlockError(

@@ -1,6 +1,12 @@
 import type { Clock } from '../clock';
 
 /**
+ * How long a session moved here still takes forwards retried for the node it came from: longer
+ * than a forward is retried (30 s by default) plus the time to notice a node's death.
+ */
+export const SESSION_ORIGIN_WINDOW_MS = 120_000;
+
+/**
  * Which node the sessions here came from, when they came from another one: adopted from a dead
  * node, or taken over from a node by a CONNECT here (G1, G2).
  *

@@ -6,7 +6,6 @@
  */
 import { PACKET_TYPE_CODES } from '@flockmq/protocol';
 import type { Broker, BucketHistogram, LabelledCounter } from '@flockmq/broker';
-import { protocolLabel } from '@flockmq/broker';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { METRICS, type MetricKey, type MetricSpec } from './catalog';
 import type { OperationObserver } from './instrument';
@@ -144,7 +143,7 @@ export function createNodeMetrics(sources: MetricSources): NodeMetrics {
     connectionsCurrent: () => {
       const counts = new Map<string, number>();
       for (const channel of broker.openConnections) {
-        const key = `${channel.transport.listener}|${channel.protocolKnown ? protocolLabel(channel.protocolVersion) : 'none'}`;
+        const key = `${channel.transport.listener}|${channel.protocol}`;
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
       return [...counts].map(([key, value]) => {
