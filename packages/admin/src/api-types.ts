@@ -174,6 +174,21 @@ export interface SetLogLevelRequest {
   nodeId?: string;
 }
 
+export interface RebalanceRequest {
+  nodeId?: string;
+}
+
+export interface RebalanceResult {
+  nodeId: string;
+  moved: number;
+}
+
+export interface RebalanceResponse {
+  /** Sorted by node id. */
+  results: RebalanceResult[];
+  unreachableNodes: string[];
+}
+
 /**
  * What a server handler receives: proto-loader fills in every default, so nothing is optional.
  * (Clients may leave fields out, hence the optional fields in the request types above.)

@@ -13,11 +13,17 @@ export interface AdminClientOptions {
   token?: string;
   /** `true`: TLS with the system's CAs. An object: TLS with this CA and/or a client certificate. */
   tls?: boolean | { ca?: Buffer; cert?: Buffer; key?: Buffer };
-  /** Deadline of each call in milliseconds (default 5000). */
+  /**
+   * Deadline of each call in milliseconds (default 5000, and DEFAULT_REBALANCE_CLIENT_TIMEOUT_MS
+   * for rebalance(), which waits for the moved clients to go).
+   */
   timeoutMs?: number;
 }
 
 export const DEFAULT_CLIENT_TIMEOUT_MS = 5000;
+
+/** Default deadline of rebalance(): the server waits up to 30 s for each node, plus a margin. */
+export const DEFAULT_REBALANCE_CLIENT_TIMEOUT_MS = 35_000;
 
 function channelCredentials(tls: AdminClientOptions['tls']): grpc.ChannelCredentials {
   if (tls === undefined || tls === false) return grpc.credentials.createInsecure();
@@ -28,12 +34,12 @@ function channelCredentials(tls: AdminClientOptions['tls']): grpc.ChannelCredent
 export class AdminClient {
   private readonly client: grpc.Client;
   private readonly definitions = loadAdminPackageDefinition();
-  private readonly timeoutMs: number;
+  private readonly timeoutMs: number | undefined;
   private readonly token: string | undefined;
 
   constructor(options: AdminClientOptions) {
     this.client = new grpc.Client(options.address, channelCredentials(options.tls));
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
+    this.timeoutMs = options.timeoutMs;
     this.token = options.token === '' ? undefined : options.token;
   }
 
@@ -43,12 +49,17 @@ export class AdminClient {
    * it the call fails at once with UNAVAILABLE and the cause (connection refused, TLS handshake,
    * unknown host). The deadline still bounds a server that accepts the connection and stays silent.
    */
-  private call<Res>(service: AdminServiceName, method: string, request: object): Promise<Res> {
+  private call<Res>(
+    service: AdminServiceName,
+    method: string,
+    request: object,
+    defaultTimeoutMs = DEFAULT_CLIENT_TIMEOUT_MS,
+  ): Promise<Res> {
     const definition = (this.definitions[`${ADMIN_PACKAGE}.${service}`] as grpc.ServiceDefinition)[method];
     if (definition === undefined) return Promise.reject(new Error(`admin proto has no ${service}.${method}`));
     const metadata = new grpc.Metadata();
     if (this.token !== undefined) metadata.set('authorization', `Bearer ${this.token}`);
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = Date.now() + (this.timeoutMs ?? defaultTimeoutMs);
     return new Promise<Res>((resolve, reject) => {
       this.client.makeUnaryRequest<object, Res>(
         definition.path,
@@ -111,6 +122,11 @@ export class AdminClient {
 
   setLogLevel(request: api.SetLogLevelRequest): Promise<api.SetLogLevelResponse> {
     return this.call('NodeService', 'SetLogLevel', request);
+  }
+
+  /** Waits for the nodes to shed their excess: see DEFAULT_REBALANCE_CLIENT_TIMEOUT_MS. */
+  rebalance(request: api.RebalanceRequest = {}): Promise<api.RebalanceResponse> {
+    return this.call('NodeService', 'Rebalance', request, DEFAULT_REBALANCE_CLIENT_TIMEOUT_MS);
   }
 
   close(): void {

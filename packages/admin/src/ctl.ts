@@ -3,14 +3,14 @@
  * `ctl`. Never throws: every outcome is an exit code, with at most one line on stderr for errors.
  */
 import { readFileSync } from 'node:fs';
-import { AdminClient, type AdminClientOptions } from './client';
+import { AdminClient, DEFAULT_CLIENT_TIMEOUT_MS, type AdminClientOptions } from './client';
 import { Options, UsageError, parseArgs, parseWholeNumber, type ParsedArgs } from './ctl/args';
 import { Output, type Command } from './ctl/command';
 import { describeCallError } from './ctl/call-errors';
 import { DEFAULT_SERVER, commandHelp, globalHelp, usageOf } from './ctl/help';
 import { closest } from './ctl/suggest';
 import { clients, groups, retained, session, status, subscriptions } from './ctl/commands-read';
-import { deleteRetained, deleteSession, drain, kick, logLevel, publish } from './ctl/commands-write';
+import { deleteRetained, deleteSession, drain, kick, logLevel, publish, rebalance } from './ctl/commands-write';
 
 export interface CtlIo {
   env: Readonly<Record<string, string | undefined>>;
@@ -34,6 +34,7 @@ const COMMANDS: readonly Command[] = [
   retained,
   deleteRetained,
   drain,
+  rebalance,
   logLevel,
 ];
 
@@ -70,13 +71,15 @@ function readPem(options: Options, name: string): Buffer | undefined {
 function clientOptions(
   options: Options,
   env: CtlIo['env'],
+  defaultTimeoutMs: number,
 ): AdminClientOptions & { address: string; timeoutMs: number } {
   const address = options.string('server') ?? (env['FLOCKMQ_ADMIN_SERVER'] || DEFAULT_SERVER);
   if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(address)) {
     throw new UsageError(`invalid --server '${address}': expected HOST:PORT, e.g. ${DEFAULT_SERVER}`);
   }
   const timeoutRaw = options.string('timeout');
-  const timeoutMs = timeoutRaw === undefined ? 5000 : parseWholeNumber(timeoutRaw, '--timeout', 1, 3_600_000);
+  const timeoutMs =
+    timeoutRaw === undefined ? defaultTimeoutMs : parseWholeNumber(timeoutRaw, '--timeout', 1, 3_600_000);
   const [ca, cert, key] = [readPem(options, 'ca'), readPem(options, 'cert'), readPem(options, 'key')];
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key go together: give both');
   const useTls = options.has('tls') || ca !== undefined || cert !== undefined;
@@ -129,9 +132,9 @@ export async function ctlMain(argv: readonly string[], io: CtlIo): Promise<numbe
 
   let client: AdminClient | undefined;
   let server = DEFAULT_SERVER;
-  let timeoutMs = 5000;
+  let timeoutMs = command.defaultTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
   try {
-    const connection = clientOptions(options, io.env);
+    const connection = clientOptions(options, io.env, timeoutMs);
     ({ address: server, timeoutMs } = connection);
     client = new AdminClient(connection);
     await command.run({ client, args, options, out: new Output(options.has('json'), io.stdout, io.stderr) });

@@ -246,6 +246,23 @@ export function adminHandlers(ctx: HandlerContext): Record<string, grpc.UntypedS
           result: affected,
         },
       ),
+      Rebalance: unary(
+        ctx,
+        'Rebalance',
+        async (r: api.Decoded<api.RebalanceRequest>): Promise<api.RebalanceResponse> => {
+          const { results, unreachable } = await service.rebalance(r.nodeId);
+          return { results, unreachableNodes: unreachable };
+        },
+        {
+          msg: 'admin_rebalance',
+          fields: (r) => ({ target_node: r.nodeId === '' ? 'all' : r.nodeId }),
+          result: (res) => ({
+            moved: res.results.reduce((sum, result) => sum + result.moved, 0),
+            node_ids: res.results.map((result) => result.nodeId),
+            unreachable_nodes: res.unreachableNodes,
+          }),
+        },
+      ),
     },
   };
 }

@@ -22,6 +22,7 @@ export const PEER_METHODS = [
   'sharedGroups',
   'drain',
   'setLogLevel',
+  'rebalance',
 ] as const;
 export type PeerMethod = (typeof PEER_METHODS)[number];
 
@@ -38,6 +39,8 @@ export interface PeerArgs {
   sharedGroups: Record<string, never>;
   drain: DrainOptions;
   setLogLevel: { level: string };
+  /** Answered once the clients asked to move have gone (the asker waits longer for it). */
+  rebalance: Record<string, never>;
 }
 
 /** Keys the lists are sorted and paginated by. */
@@ -166,6 +169,8 @@ export async function answerPeer(node: NodeAdmin, method: string, args: unknown)
       node.setLogLevel(level);
       return { level };
     }
+    case 'rebalance':
+      return { moved: await node.rebalance() };
     default:
       throw invalidArgument(`peer call: unknown admin method '${method}'`);
   }

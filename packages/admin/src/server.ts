@@ -3,7 +3,7 @@ import { ReflectionService } from '@grpc/reflection';
 import type { NodeAdmin, PeerLink } from './node-admin';
 import { ADMIN_PACKAGE, ADMIN_SERVICES, loadAdminPackageDefinition, loadAdminReflectionDefinition } from './proto';
 import { AdminService } from './service';
-import { ClusterAsker, DEFAULT_PEER_TIMEOUT_MS, type AdminLogger } from './fanout';
+import { ClusterAsker, DEFAULT_PEER_TIMEOUT_MS, DEFAULT_REBALANCE_TIMEOUT_MS, type AdminLogger } from './fanout';
 import { adminHandlers } from './grpc-handlers';
 import { bearerTokenInterceptor } from './auth';
 
@@ -21,6 +21,11 @@ export interface AdminServerOptions {
   logger?: AdminLogger;
   /** How long to wait for each peer (default 2000 ms). */
   peerTimeoutMs?: number;
+  /**
+   * How long Rebalance waits for each node, this one included (default 30000 ms): a node answers
+   * once the clients it asked to move have gone.
+   */
+  rebalanceTimeoutMs?: number;
 }
 
 export interface AdminServer {
@@ -52,7 +57,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
 
   const asker = new ClusterAsker(node, options.peers, options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS, logger);
-  const handlers = adminHandlers({ service: new AdminService(node, asker), nodeId: node.nodeId, logger });
+  const service = new AdminService(node, asker, {
+    rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? DEFAULT_REBALANCE_TIMEOUT_MS,
+  });
+  const handlers = adminHandlers({ service, nodeId: node.nodeId, logger });
   for (const name of ADMIN_SERVICES) {
     const definition = packageDefinition[`${ADMIN_PACKAGE}.${name}`] as grpc.ServiceDefinition;
     server.addService(definition, handlers[name]!);

@@ -13,7 +13,7 @@ import type {
   SubscriptionEntry,
   NodeAdmin,
 } from './node-admin';
-import type { ClusterAsker, Gathered } from './fanout';
+import { DEFAULT_REBALANCE_TIMEOUT_MS, type ClusterAsker, type Gathered } from './fanout';
 import { clientKey, subscriptionKey, type PeerArgs } from './peer';
 import { cutPage, decodePageToken, encodePageToken, type SortKey } from './pagination';
 import { invalidArgument, notFound } from './errors';
@@ -67,9 +67,23 @@ export interface PublishCommand {
   userProperties: { key: string; value: string }[];
 }
 
+export interface RebalanceResult {
+  nodeId: string;
+  /** Clients the node asked to move. */
+  moved: number;
+}
+
+export interface AdminServiceOptions {
+  /** How long Rebalance waits for each node (default DEFAULT_REBALANCE_TIMEOUT_MS). */
+  rebalanceTimeoutMs?: number;
+}
+
 const isArray = (value: unknown): boolean => Array.isArray(value);
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
 const isObjectOrNull = (value: unknown): boolean => typeof value === 'object';
+const movedOf = (value: unknown): number => (value as { moved: number }).moved;
+const isMoved = (value: unknown): boolean =>
+  isObject(value) && Number.isSafeInteger(movedOf(value)) && movedOf(value) >= 0;
 
 /** Names the nodes that did not answer: a "not found" may be wrong when some were left out. */
 function unreachableNote(unreachable: string[]): string {
@@ -80,10 +94,15 @@ function unreachableNote(unreachable: string[]): string {
 const orUndefined = (value: string): string | undefined => (value === '' ? undefined : value);
 
 export class AdminService {
+  private readonly rebalanceTimeoutMs: number;
+
   constructor(
     private readonly node: NodeAdmin,
     private readonly cluster: ClusterAsker,
-  ) {}
+    options: AdminServiceOptions = {},
+  ) {
+    this.rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? DEFAULT_REBALANCE_TIMEOUT_MS;
+  }
 
   async status(): Promise<{ nodes: NodeStatus[]; unreachable: string[] }> {
     const { answers, unreachable } = await this.cluster.all('status', {}, isObject);
@@ -248,5 +267,21 @@ export class AdminService {
     }
     const { answers, unreachable } = await this.cluster.all('setLogLevel', { level }, isObject);
     return { nodeIds: answers.map((answer) => answer.nodeId), unreachable };
+  }
+
+  /**
+   * Every node (or the named one) sheds its excess connections now. Each answers once the clients
+   * it asked have gone, so this waits up to `rebalanceTimeoutMs` for each node, this one included;
+   * a node still moving clients then is reported as not answering while its rebalance goes on.
+   */
+  async rebalance(nodeId: string): Promise<{ results: RebalanceResult[]; unreachable: string[] }> {
+    const options = { timeoutMs: this.rebalanceTimeoutMs };
+    if (nodeId !== '') {
+      const value = await this.cluster.one(nodeId, 'rebalance', {}, options);
+      if (!isMoved(value)) throw new Error(`node '${nodeId}' gave an unexpected answer (different FlockMQ version?)`);
+      return { results: [{ nodeId, moved: movedOf(value) }], unreachable: [] };
+    }
+    const { answers, unreachable } = await this.cluster.all('rebalance', {}, isMoved, options);
+    return { results: answers.map((answer) => ({ nodeId: answer.nodeId, moved: movedOf(answer.value) })), unreachable };
   }
 }

@@ -286,6 +286,64 @@ describe('admin API over a three-node cluster', () => {
     );
   });
 
+  test('Rebalance asks every node, or one, merges by node id and logs one line', async () => {
+    nodes.b.rebalanceMoves = 12;
+    nodes.c.rebalanceMoves = 3;
+    expect(await client.rebalance()).toEqual({
+      results: [
+        { nodeId: 'node-a', moved: 0 },
+        { nodeId: 'node-b', moved: 12 },
+        { nodeId: 'node-c', moved: 3 },
+      ],
+      unreachableNodes: [],
+    });
+    expect(nodes.all.map((n) => n.calls.filter((c) => c === 'rebalance').length)).toEqual([1, 1, 1]);
+
+    expect(await client.rebalance({ nodeId: 'node-c' })).toEqual({
+      results: [{ nodeId: 'node-c', moved: 3 }],
+      unreachableNodes: [],
+    });
+    expect(await client.rebalance({ nodeId: 'node-a' })).toEqual({
+      results: [{ nodeId: 'node-a', moved: 0 }],
+      unreachableNodes: [],
+    });
+    expect(nodes.all.map((n) => n.calls.filter((c) => c === 'rebalance').length)).toEqual([2, 1, 2]);
+
+    await expectStatus(client.rebalance({ nodeId: 'node-z' }), GrpcStatus.NOT_FOUND, /no node 'node-z'/);
+    const audit = logger.lines.filter((l) => l.msg === 'admin_rebalance');
+    expect(audit.map((l) => [l.level, l.obj['target_node'], l.obj['moved']])).toEqual([
+      ['info', 'all', 15],
+      ['info', 'node-c', 3],
+      ['info', 'node-a', 0],
+      ['warn', 'node-z', undefined],
+    ]);
+    expect(audit[0]!.obj).toMatchObject({ node_ids: ['node-a', 'node-b', 'node-c'], unreachable_nodes: [] });
+  });
+
+  test('Rebalance waits for nodes longer than the peer timeout', async () => {
+    const patient = await serve(nodes.a, {
+      peers: linkNodes(nodes.all).get('node-a')!,
+      peerTimeoutMs: 50,
+      rebalanceTimeoutMs: 3000,
+    });
+    const patientClient = new AdminClient({ address: `127.0.0.1:${patient.port}` });
+    try {
+      // Slower than the peer timeout: a status call would give up on it.
+      nodes.b.rebalanceDelayMs = 300;
+      nodes.b.rebalanceMoves = 4;
+      const res = await patientClient.rebalance();
+      expect(res.results.map((r) => [r.nodeId, r.moved])).toEqual([
+        ['node-a', 0],
+        ['node-b', 4],
+        ['node-c', 0],
+      ]);
+      expect(res.unreachableNodes).toEqual([]);
+    } finally {
+      patientClient.close();
+      await patient.close();
+    }
+  });
+
   test('any node answers for the whole cluster', async () => {
     const other = await serve(nodes.c, { peers: linkNodes(nodes.all).get('node-c')! });
     const otherClient = new AdminClient({ address: `127.0.0.1:${other.port}` });
@@ -346,6 +404,35 @@ describe('admin API with a node that does not answer', () => {
     expect(res.session!.nodeId).toBe('node-b');
     expect(res.unreachableNodes).toEqual(['node-x']);
     await expectStatus(client.getSession('ghost'), GrpcStatus.NOT_FOUND, /node-x did not answer/);
+  });
+
+  test('Rebalance answers with the others and names the silent node', async () => {
+    nodes[1]!.rebalanceMoves = 2;
+    const started = Date.now();
+    expect(await client.rebalance()).toEqual({
+      results: [
+        { nodeId: 'node-a', moved: 0 },
+        { nodeId: 'node-b', moved: 2 },
+      ],
+      unreachableNodes: ['node-x'],
+    });
+    // rebalanceTimeoutMs is 250 in serve().
+    expect(Date.now() - started).toBeLessThan(2000);
+    await expectStatus(client.rebalance({ nodeId: 'node-x' }), GrpcStatus.UNAVAILABLE, /node 'node-x' did not answer/);
+    expect(logger.lines.filter((l) => l.msg === 'admin_rebalance').map((l) => l.level)).toEqual(['info', 'warn']);
+  });
+
+  test('Rebalance names a node still moving clients when the wait runs out, this one included', async () => {
+    nodes[0]!.rebalanceDelayMs = 1000;
+    nodes[1]!.rebalanceDelayMs = 1000;
+    expect(await client.rebalance()).toEqual({ results: [], unreachableNodes: ['node-a', 'node-b', 'node-x'] });
+    await expectStatus(client.rebalance({ nodeId: 'node-a' }), GrpcStatus.UNAVAILABLE, /node 'node-a' did not answer/);
+    nodes[0]!.rebalanceDelayMs = 0;
+    nodes[0]!.rebalanceMoves = 5;
+    expect(await client.rebalance({ nodeId: 'node-a' })).toEqual({
+      results: [{ nodeId: 'node-a', moved: 5 }],
+      unreachableNodes: [],
+    });
   });
 
   test('calls naming the silent node fail with UNAVAILABLE', async () => {

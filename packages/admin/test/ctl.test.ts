@@ -252,10 +252,77 @@ describe('flockmq ctl against a three-node cluster', () => {
   });
 });
 
+describe('flockmq ctl rebalance', () => {
+  let nodes: ReturnType<typeof buildCluster>;
+  let server: AdminServer;
+
+  beforeEach(async () => {
+    nodes = buildCluster();
+    nodes.b.rebalanceMoves = 12;
+    nodes.c.rebalanceMoves = 3;
+    server = await serve(nodes.a, { peers: linkNodes(nodes.all).get('node-a')! });
+  });
+  afterEach(() => server.close());
+
+  test('prints one row per node: NODE, MOVED', async () => {
+    expect(await ctl(server, ['rebalance'])).toEqual({
+      code: 0,
+      stdout: 'NODE    MOVED\nnode-a  0\nnode-b  12\nnode-c  3\n',
+      stderr: '',
+    });
+    expect(nodes.all.map((n) => n.calls.filter((c) => c === 'rebalance').length)).toEqual([1, 1, 1]);
+  });
+
+  test('--json prints the API response', async () => {
+    const { code, stdout, stderr } = await ctl(server, ['rebalance', '--json']);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(JSON.parse(stdout)).toEqual({
+      results: [
+        { nodeId: 'node-a', moved: 0 },
+        { nodeId: 'node-b', moved: 12 },
+        { nodeId: 'node-c', moved: 3 },
+      ],
+      unreachableNodes: [],
+    });
+  });
+
+  test('a named node only; an unknown one fails with exit 1', async () => {
+    expect(await ctl(server, ['rebalance', 'node-b'])).toEqual({
+      code: 0,
+      stdout: 'NODE    MOVED\nnode-b  12\n',
+      stderr: '',
+    });
+    expect(nodes.all.map((n) => n.calls.filter((c) => c === 'rebalance').length)).toEqual([0, 1, 0]);
+    expect(await ctl(server, ['rebalance', 'node-z'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(
+        /^flockmq ctl: no node 'node-z' in the cluster \(known: node-a, node-b, node-c\)\n$/,
+      ),
+    });
+  });
+
+  test('--help explains what rebalancing does', async () => {
+    const help = await ctl(undefined, ['rebalance', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: flockmq ctl rebalance \[nodeId\]\n/);
+    expect(help.stdout).toContain('0x9C Use another server');
+    expect(help.stdout).toContain('--rebalance-interval');
+    expect(help.stdout).toContain('[nodeId]   only this node (default: every node)');
+  });
+});
+
 describe('flockmq ctl usage errors (exit 2, one line, nothing called)', () => {
   test.each([
     [[], "flockmq ctl: missing command: run 'flockmq ctl --help' to see the commands\n"],
     [['stauts'], "flockmq ctl: unknown command 'stauts': did you mean 'status'?\n"],
+    [['rebalnce'], "flockmq ctl: unknown command 'rebalnce': did you mean 'rebalance'?\n"],
+    [['rebalance', 'a', 'b'], "flockmq ctl: too many arguments ('b'): usage: flockmq ctl rebalance [nodeId]\n"],
+    [
+      ['rebalance', '--node', 'a'],
+      "flockmq ctl: 'rebalance' takes no option --node: see 'flockmq ctl rebalance --help'\n",
+    ],
     [['frobnicate'], "flockmq ctl: unknown command 'frobnicate': run 'flockmq ctl --help' to see the commands\n"],
     [['kick'], 'flockmq ctl: missing <clientId>: usage: flockmq ctl kick <clientId>\n'],
     [
@@ -319,6 +386,7 @@ describe('flockmq ctl usage errors (exit 2, one line, nothing called)', () => {
       'retained',
       'retained delete',
       'drain',
+      'rebalance',
       'log-level',
     ]) {
       expect(global.stdout).toMatch(new RegExp(`^  ${name}\\s`, 'm'));
@@ -371,6 +439,21 @@ describe('flockmq ctl when things are down', () => {
       const json = await ctl(server, ['clients', '--json']);
       expect(json.stderr).toBe('');
       expect(JSON.parse(json.stdout)).toMatchObject({ unreachableNodes: ['node-x'], truncated: false });
+
+      const rebalanced = await ctl(server, ['rebalance']);
+      expect(rebalanced).toEqual({
+        code: 0,
+        stdout: 'NODE    MOVED\nnode-a  0\nnode-b  0\n',
+        stderr: 'flockmq ctl: warning: node node-x did not answer; the answer leaves it out\n',
+      });
+      const rebalancedJson = await ctl(server, ['rebalance', '--json']);
+      expect(rebalancedJson.stderr).toBe('');
+      expect(JSON.parse(rebalancedJson.stdout)).toMatchObject({ unreachableNodes: ['node-x'] });
+      expect(await ctl(server, ['rebalance', 'node-x'])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: "flockmq ctl: node 'node-x' did not answer: no answer within 250 ms\n",
+      });
 
       const named = await ctl(server, ['log-level', 'debug', '--node', 'node-x']);
       expect(named.code).toBe(1);

@@ -59,6 +59,9 @@ export class MemoryNode implements NodeAdmin {
   readonly calls: string[] = [];
   logLevel = 'info';
   draining = false;
+  /** What rebalance() resolves with (clients asked to move), and how long it takes. */
+  rebalanceMoves = 0;
+  rebalanceDelayMs = 0;
 
   constructor(
     readonly nodeId: string,
@@ -195,6 +198,14 @@ export class MemoryNode implements NodeAdmin {
     this.draining = true;
   }
 
+  async rebalance(): Promise<number> {
+    this.calls.push('rebalance');
+    if (this.rebalanceDelayMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.rebalanceDelayMs).unref());
+    }
+    return this.rebalanceMoves;
+  }
+
   setLogLevel(level: string): void {
     this.calls.push('setLogLevel');
     this.logLevel = level;
@@ -263,9 +274,16 @@ export function memoryLogger(): {
   };
 }
 
-/** Starts an admin server for `node` on 127.0.0.1, any free port; short peer timeout for tests. */
+/** Starts an admin server for `node` on 127.0.0.1, any free port; short peer timeouts for tests. */
 export function serve(node: NodeAdmin, options: Partial<AdminServerOptions> = {}): Promise<AdminServer> {
-  return startAdminServer({ node, host: '127.0.0.1', port: 0, peerTimeoutMs: 250, ...options });
+  return startAdminServer({
+    node,
+    host: '127.0.0.1',
+    port: 0,
+    peerTimeoutMs: 250,
+    rebalanceTimeoutMs: 250,
+    ...options,
+  });
 }
 
 /** Captures what ctlMain writes. */

@@ -19,6 +19,7 @@ describe('answerPeer', () => {
         'deleteSession',
         'drain',
         'kick',
+        'rebalance',
         'session',
         'setLogLevel',
         'sharedGroups',
@@ -52,6 +53,9 @@ describe('answerPeer', () => {
     expect(n.logLevel).toBe('trace');
     expect(await answerPeer(n, 'drain', { ratePerSecond: 0, serverReference: '' })).toEqual({ draining: true });
     expect(n.drains).toEqual([{}]);
+    n.rebalanceMoves = 7;
+    expect(await answerPeer(n, 'rebalance', {})).toEqual({ moved: 7 });
+    expect(n.calls.filter((c) => c === 'rebalance')).toHaveLength(1);
   });
 
   test('lists come sorted, after the cursor, cut to the limit', async () => {
@@ -83,6 +87,7 @@ describe('answerPeer', () => {
     ['kick', { clientId: '' }, /'clientId' is required/],
     ['setLogLevel', { level: 'loud' }, /unknown log level 'loud'/],
     ['drain', { ratePerSecond: 'fast' }, /'ratePerSecond' must be a whole number/],
+    ['rebalance', null, /arguments must be an object/],
   ])('%s rejects %j', async (method, args, message) => {
     const n = node();
     await expect(answerPeer(n, method, args)).rejects.toThrow(message);

@@ -89,6 +89,24 @@ describe('bearer token', () => {
     const byEnv = captureIo({ FLOCKMQ_ADMIN_TOKEN: TOKEN, FLOCKMQ_ADMIN_SERVER: address() });
     expect(await ctlMain(['status'], byEnv.io)).toBe(0);
   });
+
+  test('Rebalance needs the token too (AdminClient and ctl)', async () => {
+    const anonymous = new AdminClient({ address: address() });
+    const withToken = new AdminClient({ address: address(), token: TOKEN });
+    try {
+      expect((await failure(anonymous.rebalance())).code).toBe(grpc.status.UNAUTHENTICATED);
+      expect(await withToken.rebalance()).toEqual({ results: [{ nodeId: 'node-a', moved: 0 }], unreachableNodes: [] });
+    } finally {
+      anonymous.close();
+      withToken.close();
+    }
+    const missing = captureIo();
+    expect(await ctlMain(['rebalance', '--server', address()], missing.io)).toBe(1);
+    expect(missing.stderr).toMatch(/wrong or missing token/);
+    const byEnv = captureIo({ FLOCKMQ_ADMIN_TOKEN: TOKEN, FLOCKMQ_ADMIN_SERVER: address() });
+    expect(await ctlMain(['rebalance'], byEnv.io)).toBe(0);
+    expect(byEnv.stdout).toBe('NODE    MOVED\nnode-a  0\n');
+  });
 });
 
 describe('server reflection', () => {

@@ -44,11 +44,15 @@ export interface Command {
   /** Arguments and options after the name, for the usage line. */
   synopsis: string;
   summary: string;
+  /** Paragraphs after the summary in `--help`, when the summary is not enough. */
+  description?: string[];
   /** Lines describing arguments and options, for `--help`. */
   help: string[];
   options: string[];
   /** How many positional arguments it takes. */
   args: { min: number; max: number; names: string };
+  /** The call's deadline when --timeout is not given (default 5000 ms). */
+  defaultTimeoutMs?: number;
   run(ctx: CommandContext): Promise<void>;
 }
 

@@ -1,6 +1,11 @@
-/** The commands that change something: kick, sessions delete, publish, retained delete, drain, log-level. */
+/**
+ * The commands that change something: kick, sessions delete, publish, retained delete, drain,
+ * rebalance, log-level.
+ */
 import type { Command } from './command';
 import { UsageError } from './args';
+import { formatTable } from './table';
+import { DEFAULT_REBALANCE_CLIENT_TIMEOUT_MS } from '../client';
 import { closest } from './suggest';
 import { LOG_LEVELS } from '../validate';
 
@@ -113,6 +118,36 @@ export const drain: Command = {
       serverReference: options.string('server-reference') ?? '',
     });
     out.emit(res, () => `node ${res.nodeId} is draining; 'flockmq ctl status' shows when its clients are gone\n`);
+  },
+};
+
+export const rebalance: Command = {
+  name: 'rebalance',
+  synopsis: '[nodeId]',
+  summary: 'move the excess clients off nodes holding more than their share, now',
+  description: [
+    'A node holding more than its share of the connections (by its --rebalance-threshold and',
+    '--rebalance-min-excess) asks the excess to move: MQTT 5 clients get 0x9C Use another server,',
+    '3.1.1 clients are closed. They reconnect through the load balancer and resume their sessions on',
+    'another node. Nodes also do this on their own every --rebalance-interval when --rebalance is on.',
+    '',
+    'The command waits until the moved clients have gone (they leave at --rebalance-rate per second),',
+    'up to 30 s per node: a node still moving clients then is reported as not answering, and its',
+    `rebalance goes on. --timeout defaults to ${DEFAULT_REBALANCE_CLIENT_TIMEOUT_MS} ms here.`,
+  ],
+  help: ['[nodeId]   only this node (default: every node)'],
+  options: [],
+  args: { min: 0, max: 1, names: '[nodeId]' },
+  defaultTimeoutMs: DEFAULT_REBALANCE_CLIENT_TIMEOUT_MS,
+  async run({ client, args, out }) {
+    const res = await client.rebalance({ nodeId: args[0] ?? '' });
+    out.emit(res, () =>
+      formatTable(
+        ['NODE', 'MOVED'],
+        res.results.map((r) => [r.nodeId, String(r.moved)]),
+      ),
+    );
+    out.unreachable(res.unreachableNodes);
   },
 };
 

@@ -10,7 +10,7 @@ const GLOBAL_HELP = [
   '--cert FILE          client certificate (PEM), when the admin API requires one',
   '--key FILE           private key (PEM) of --cert',
   '--json               print one JSON document instead of tables',
-  '--timeout MS         give up on a call after MS milliseconds (default 5000)',
+  '--timeout MS         give up on a call after MS milliseconds (default 5000; rebalance: 35000)',
   '-h, --help           this help; after a command, the help of the command',
 ];
 
@@ -46,6 +46,7 @@ export function commandHelp(command: Command): string {
     '',
     `${command.summary[0]!.toUpperCase()}${command.summary.slice(1)}.`,
     '',
+    ...(command.description?.length ? [...command.description, ''] : []),
     ...aliases,
     ...details,
     "Global options (--server, --token, --tls, --ca, --cert, --key, --json, --timeout): see 'flockmq ctl --help'.",
