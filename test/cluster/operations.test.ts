@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import type mqtt from 'mqtt';
+import mqtt from 'mqtt';
 import { Flock, waitFor, type FlockNode } from '@flockmq/testkit';
 import { Clients, startBackends, waitForRoute, type Backends } from './harness';
 
@@ -26,7 +26,8 @@ beforeAll(async () => {
     redis: backends.redis,
     nats: backends.nats,
     prefix: `ops-${process.pid}`,
-    args: ['--admin-token', TOKEN, '--sys-interval', '1'],
+    // Rebalancing only when asked (flockmq ctl rebalance), so the test decides when clients move.
+    args: ['--admin-token', TOKEN, '--sys-interval', '1', '--no-rebalance', '--rebalance-rate', '500'],
   });
   [A, B, C] = [flock.node(0), flock.node(1), flock.node(2)];
 }, 120_000);
@@ -200,6 +201,47 @@ test('ops (cluster) - metrics and $SYS: forwarded messages are counted on both s
     what: 'the $SYS tree of every node',
   });
 });
+
+test('ops (cluster) - flockmq ctl rebalance moves the excess of a crowded node (0x9C) and the clients resume elsewhere', async () => {
+  const prefix = unique('crowd');
+  // 120 clients on A, none of them elsewhere; told to move, each reconnects to the next node.
+  const servers = [A, B, C].map((node) => ({ host: '127.0.0.1', port: node.port }));
+  const told: number[] = [];
+  const crowd = await Promise.all(
+    Array.from({ length: 120 }, async (_, i) => {
+      const client = mqtt.connect({
+        servers,
+        clientId: `${prefix}-${i}`,
+        protocolVersion: 5,
+        clean: false,
+        properties: { sessionExpiryInterval: 300 },
+        reconnectPeriod: 100,
+        keepalive: 0,
+      });
+      client.on('error', () => undefined);
+      client.on('disconnect', (packet) => told.push(packet.reasonCode ?? -1));
+      await new Promise((resolve) => client.once('connect', resolve));
+      return client;
+    }),
+  );
+  try {
+    const before = await json<{ nodes: { nodeId: string; clients: number }[] }>(A, 'status');
+    const onA = before.nodes.find((n) => n.nodeId === A.nodeId)!.clients;
+    const result = await json<{ results: { nodeId: string; moved: number }[] }>(B, 'rebalance');
+    const moved = Object.fromEntries(result.results.map((r) => [r.nodeId, r.moved]));
+    // A holds ~120 of ~120 + the others' few: its excess over the mean moves, the others' nothing.
+    expect(moved[A.nodeId]).toBeGreaterThanOrEqual(70);
+    expect(moved[B.nodeId]).toBe(0);
+    expect(moved[C.nodeId]).toBe(0);
+    await waitFor(() => crowd.every((client) => client.connected), { what: 'every moved client back' });
+    expect(told.length).toBe(moved[A.nodeId]);
+    expect(new Set(told)).toEqual(new Set([0x9c]));
+    const after = await json<{ nodes: { nodeId: string; clients: number }[] }>(A, 'status');
+    expect(after.nodes.find((n) => n.nodeId === A.nodeId)!.clients).toBe(onA - moved[A.nodeId]!);
+  } finally {
+    await Promise.allSettled(crowd.map((client) => client.endAsync(true)));
+  }
+}, 60_000);
 
 test('G5 (cluster) - flockmq ctl drain stops a node: its clients are told 0x8B and its process exits 0', async () => {
   const victim = await clients.connect(C, { clientId: unique('drained') });
