@@ -2,11 +2,10 @@
  * The gRPC admin API of this node: the admin package's server over this broker (NodeAdmin), with
  * the other nodes reached over the cluster bus, so whichever node is asked answers for the flock.
  */
-import { readFileSync } from 'node:fs';
 import { answerPeer, startAdminServer, type DrainOptions, type PeerLink } from '@flockmq/admin';
 import type { Broker, Logger } from '@flockmq/broker';
-import { FlockError } from '@flockmq/protocol';
 import { brokerAdmin } from './broker-admin';
+import { readPem } from './pem';
 import { PORT_OFF, type LogLevel, type ServerConfig } from './config';
 
 export interface AdminApiOptions {
@@ -24,17 +23,6 @@ export interface AdminApiOptions {
 export interface AdminApi {
   readonly port: number;
   close(): Promise<void>;
-}
-
-function readPem(path: string, flag: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new FlockError(
-      'FLOCK_ERR_CONFIG_INVALID',
-      `${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-    );
-  }
 }
 
 export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi> {

@@ -20,6 +20,7 @@ import { startOpsHttp, type OpsHttp } from './ops-http';
 import { startSysTopics, type SysTopics } from './sys-topics';
 import { startAdminApi, type AdminApi } from './admin-api';
 import { version } from './version';
+import { readPem } from './pem';
 
 export interface StartServerOptions {
   /** Default: a pino logger built from config.logLevel and config.nodeId. */
@@ -46,6 +47,9 @@ export interface FlockServer {
   readonly tcpPort: number;
   /** The bound MQTT/WebSocket port, or null when config.wsPort is 'off'. */
   readonly wsPort: number | null;
+  /** The bound MQTT/TLS and MQTT/secure WebSocket ports, or null when off. */
+  readonly tlsPort: number | null;
+  readonly wssPort: number | null;
   /** The bound metrics/health HTTP port, or null when off. */
   readonly httpPort: number | null;
   /** The bound admin API port, or null when off. */
@@ -182,6 +186,32 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         }),
       );
     }
+    const tls =
+      config.tlsCert === ''
+        ? undefined
+        : {
+            cert: readPem(config.tlsCert, '--tls-cert'),
+            key: readPem(config.tlsKey, '--tls-key'),
+            ...(config.tlsCa !== '' && { ca: readPem(config.tlsCa, '--tls-ca') }),
+          };
+    if (config.tlsPort !== PORT_OFF) {
+      listeners.push(
+        await listenTcp({ host: config.host, port: config.tlsPort, acceptor: broker, logger, ...(tls && { tls }) }),
+      );
+    }
+    if (config.wssPort !== PORT_OFF) {
+      listeners.push(
+        await listenWs({
+          host: config.host,
+          port: config.wssPort,
+          path: config.wsPath,
+          maxPacketSize: config.limits.maxPacketSize,
+          acceptor: broker,
+          logger,
+          ...(tls && { tls }),
+        }),
+      );
+    }
     if (config.adminPort !== PORT_OFF) {
       admin = await startAdminApi({
         config,
@@ -213,11 +243,15 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
 
   const tcp = listeners.find((l) => l.name === 'tcp');
   const ws = listeners.find((l) => l.name === 'ws');
+  const mqtts = listeners.find((l) => l.name === 'tls');
+  const wss = listeners.find((l) => l.name === 'wss');
   const host = displayHost(config.host);
   logger.info(
     {
       tcp: tcp && `mqtt://${host}:${tcp.port}`,
       ws: ws ? `ws://${host}:${ws.port}${config.wsPath}` : PORT_OFF,
+      tls: mqtts ? `mqtts://${host}:${mqtts.port}` : PORT_OFF,
+      wss: wss ? `wss://${host}:${wss.port}${config.wsPath}` : PORT_OFF,
       http: ops ? `http://${host}:${ops.port}/metrics` : PORT_OFF,
       admin: admin ? `${displayHost(config.adminHost)}:${admin.port}` : PORT_OFF,
     },
@@ -284,6 +318,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     config,
     tcpPort: tcp?.port ?? config.port,
     wsPort: ws?.port ?? null,
+    tlsPort: mqtts?.port ?? null,
+    wssPort: wss?.port ?? null,
     httpPort: ops?.port ?? null,
     adminPort: admin?.port ?? null,
     get ready() {

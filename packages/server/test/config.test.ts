@@ -35,6 +35,11 @@ describe('config - defaults', () => {
       port: 1883,
       wsPort: 8083,
       wsPath: '/mqtt',
+      tlsPort: 'off',
+      wssPort: 'off',
+      tlsCert: '',
+      tlsKey: '',
+      tlsCa: '',
       logLevel: 'info',
       redis: '',
       nats: '',
@@ -193,6 +198,11 @@ describe('config - sources', () => {
         adminTlsCert: ['--admin-tls-key', 'k.pem'],
         adminTlsKey: ['--admin-tls-cert', 'c.pem'],
         adminTlsCa: ['--admin-tls-cert', 'c.pem', '--admin-tls-key', 'k.pem'],
+        tlsPort: ['--tls-cert', 'c.pem', '--tls-key', 'k.pem'],
+        wssPort: ['--tls-cert', 'c.pem', '--tls-key', 'k.pem'],
+        tlsCert: ['--tls-key', 'k.pem'],
+        tlsKey: ['--tls-cert', 'c.pem'],
+        tlsCa: ['--tls-cert', 'c.pem', '--tls-key', 'k.pem'],
       };
       const partner = partners[setting.key] ?? [];
       const ws = [...(setting.key === 'port' ? ['--ws-port', 'off'] : []), ...partner];

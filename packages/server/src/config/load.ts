@@ -170,11 +170,28 @@ function checkConsistency(config: ServerConfig, sourceOf: (key: string) => strin
       `${sourceOf('wsPort')}: ${config.wsPort} is also the MQTT/TCP port (${sourceOf('port')}); choose another port or ${PORT_OFF}`,
     );
   }
-  for (const key of ['httpPort', 'adminPort'] as const) {
+  const mqttPorts = [config.port, config.wsPort, config.tlsPort, config.wssPort];
+  for (const key of ['tlsPort', 'wssPort', 'httpPort', 'adminPort'] as const) {
     const value = config[key];
-    if (value !== PORT_OFF && value !== 0 && (value === config.port || value === config.wsPort)) {
+    const others =
+      key === 'tlsPort'
+        ? [config.port, config.wsPort]
+        : key === 'wssPort'
+          ? [config.port, config.wsPort, config.tlsPort]
+          : mqttPorts;
+    if (value !== PORT_OFF && value !== 0 && others.includes(value)) {
       throw configError(`${sourceOf(key)}: ${value} is also an MQTT port; choose another port or ${PORT_OFF}`);
     }
+  }
+  if ((config.tlsPort !== PORT_OFF || config.wssPort !== PORT_OFF) && (config.tlsCert === '' || config.tlsKey === '')) {
+    const which = config.tlsPort !== PORT_OFF ? 'tlsPort' : 'wssPort';
+    throw configError(`${sourceOf(which)} needs a certificate: set --tls-cert and --tls-key (PEM files)`);
+  }
+  if ((config.tlsCert === '') !== (config.tlsKey === '')) {
+    throw configError('TLS needs both --tls-cert and --tls-key');
+  }
+  if (config.tlsCa !== '' && config.tlsCert === '') {
+    throw configError('--tls-ca requires TLS: set --tls-cert and --tls-key too');
   }
   if (config.httpPort !== PORT_OFF && config.httpPort !== 0 && config.httpPort === config.adminPort) {
     throw configError(`${sourceOf('adminPort')}: ${config.adminPort} is also the HTTP (metrics) port; choose another`);

@@ -24,6 +24,14 @@ export interface ServerConfig {
   wsPort: number | typeof PORT_OFF;
   /** HTTP path of the WebSocket endpoint; other paths answer 404. */
   wsPath: string;
+  /** MQTT over TLS; 'off' (the default) disables it. Needs tlsCert and tlsKey. */
+  tlsPort: number | typeof PORT_OFF;
+  /** MQTT over secure WebSocket (same path); 'off' (the default) disables it. Needs tlsCert and tlsKey. */
+  wssPort: number | typeof PORT_OFF;
+  /** PEM files of the TLS listeners; tlsCa makes clients present a certificate it signed. */
+  tlsCert: string;
+  tlsKey: string;
+  tlsCa: string;
   logLevel: LogLevel;
   /** Redis URL for cluster mode ('' = embedded single node). */
   redis: string;
@@ -122,6 +130,34 @@ export const SERVER_SETTINGS: { readonly [K in keyof ServerSettings]: SettingSpe
     type: { kind: 'string', pattern: /^\/[^\s?#]*$/, expected: 'a path starting with /', unit: 'path' },
     default: '/mqtt',
     help: 'HTTP path of the WebSocket endpoint',
+  },
+  tlsPort: {
+    type: { kind: 'port', off: true },
+    default: PORT_OFF,
+    help: `MQTT over TLS port, usually 8883 (0 = any free port, ${PORT_OFF} = none; needs the TLS certificate and key)`,
+  },
+  wssPort: {
+    type: { kind: 'port', off: true },
+    default: PORT_OFF,
+    help: `MQTT over secure WebSocket port, usually 8084 (0 = any free port, ${PORT_OFF} = none; needs the TLS certificate and key)`,
+  },
+  tlsCert: {
+    type: { kind: 'string', pattern: /^$|^\S+$/, expected: 'a file path', unit: 'path' },
+    default: '',
+    defaultHelp: 'none',
+    help: 'PEM certificate (chain) of the TLS listeners',
+  },
+  tlsKey: {
+    type: { kind: 'string', pattern: /^$|^\S+$/, expected: 'a file path', unit: 'path' },
+    default: '',
+    defaultHelp: 'none',
+    help: 'PEM private key of --tls-cert',
+  },
+  tlsCa: {
+    type: { kind: 'string', pattern: /^$|^\S+$/, expected: 'a file path', unit: 'path' },
+    default: '',
+    defaultHelp: 'none: no client certificates',
+    help: 'PEM CA bundle: MQTT clients on the TLS listeners must present a certificate it signed',
   },
   logLevel: {
     type: { kind: 'choice', choices: LOG_LEVELS, unit: 'level' },

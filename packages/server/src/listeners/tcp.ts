@@ -1,5 +1,6 @@
 /** MQTT over TCP: a net.Server whose sockets are handed to the acceptor as Transports. */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger, Transport } from '@flockmq/broker';
 import {
   ConnectionSet,
@@ -80,20 +81,37 @@ export class SocketTransport implements Transport {
   }
 }
 
+/** Certificate material for a TLS listener (PEM). With `ca`, clients must present a certificate it signed. */
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+}
+
 export interface TcpListenerOptions {
   host: string;
   port: number;
   acceptor: Acceptor;
   logger: Logger;
+  /** MQTT over TLS (listener 'tls', flag --tls-port) instead of plain TCP. */
+  tls?: TlsMaterial;
 }
 
-/** Starts the MQTT/TCP listener. Rejects with FLOCK_ERR_PORT_IN_USE naming --port. */
+export const tlsServerOptions = (material: TlsMaterial): tls.TlsOptions => ({
+  cert: material.cert,
+  key: material.key,
+  minVersion: 'TLSv1.2',
+  ...(material.ca && { ca: material.ca, requestCert: true, rejectUnauthorized: true }),
+});
+
+/** Starts the MQTT/TCP (or MQTT/TLS) listener. Rejects with FLOCK_ERR_PORT_IN_USE naming its port flag. */
 export async function listenTcp(options: TcpListenerOptions): Promise<Listener> {
-  const logger = options.logger.child({ listener: 'tcp' });
+  const name = options.tls ? 'tls' : 'tcp';
+  const logger = options.logger.child({ listener: name });
   const connections = new ConnectionSet<net.Socket>((socket) => socket.destroy());
   let accepting = true;
 
-  const server = net.createServer({ noDelay: true, highWaterMark: TRANSPORT_HIGH_WATER_MARK }, (socket) => {
+  const onSocket = (socket: net.Socket): void => {
     if (!accepting) {
       socket.destroy();
       return;
@@ -101,12 +119,29 @@ export async function listenTcp(options: TcpListenerOptions): Promise<Listener> 
     socket.setNoDelay(true);
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
-    const transport = new SocketTransport(socket);
+    const transport = new SocketTransport(socket, name);
     logger.debug({ remote: `${transport.remoteAddress}:${transport.remotePort}` }, 'connection_accepted');
     options.acceptor.accept(transport);
-  });
+  };
+  const socketOptions = { noDelay: true, highWaterMark: TRANSPORT_HIGH_WATER_MARK };
+  const server: net.Server = options.tls
+    ? tls.createServer({ ...socketOptions, ...tlsServerOptions(options.tls) }, onSocket)
+    : net.createServer(socketOptions, onSocket);
+  // A failed handshake (plaintext on the TLS port, an untrusted client certificate) is the
+  // client's problem: one debug line, no connection.
+  server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) =>
+    logger.debug(
+      { remote: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`, err: error.message },
+      'tls_handshake_failed',
+    ),
+  );
   // A listening socket error after bind (rare: e.g. EMFILE on accept) is logged, never fatal.
-  const port = await bindServer(server, options.host, options.port, { protocol: 'MQTT/TCP', flag: '--port' });
+  const port = await bindServer(
+    server,
+    options.host,
+    options.port,
+    options.tls ? { protocol: 'MQTT/TLS', flag: '--tls-port' } : { protocol: 'MQTT/TCP', flag: '--port' },
+  );
   server.on('error', (error) => logger.error({ err: error }, 'listener_error'));
 
   let stopped: Promise<void> | undefined;
@@ -118,7 +153,7 @@ export async function listenTcp(options: TcpListenerOptions): Promise<Listener> 
   };
 
   return {
-    name: 'tcp',
+    name,
     host: options.host,
     port,
     get connectionCount() {

@@ -3,9 +3,11 @@
  * `mqtt` subprotocol and hands each WebSocket to the acceptor as a Transport.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger, Transport } from '@flockmq/broker';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { tlsServerOptions, type TlsMaterial } from './tcp';
 import {
   ConnectionSet,
   DEFAULT_CLOSE_GRACE_MS,
@@ -130,6 +132,8 @@ export interface WsListenerOptions {
   maxPacketSize: number;
   acceptor: Acceptor;
   logger: Logger;
+  /** MQTT over secure WebSocket (listener 'wss', flag --wss-port) instead of plain WebSocket. */
+  tls?: TlsMaterial;
 }
 
 function pathOf(url: string | undefined): string {
@@ -146,7 +150,8 @@ function refuse(socket: Duplex, status: number): void {
 
 /** Starts the MQTT/WebSocket listener. Rejects with FLOCK_ERR_PORT_IN_USE naming --ws-port. */
 export async function listenWs(options: WsListenerOptions): Promise<Listener> {
-  const logger = options.logger.child({ listener: 'ws' });
+  const name = options.tls ? 'wss' : 'ws';
+  const logger = options.logger.child({ listener: name });
   const connections = new ConnectionSet<WebSocket>((ws) => ws.terminate());
   let accepting = true;
 
@@ -159,12 +164,15 @@ export async function listenWs(options: WsListenerOptions): Promise<Listener> {
     handleProtocols: (offered) => WS_SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
 
-  const server = http.createServer({ noDelay: true }, (req, res) => {
+  const onRequest: http.RequestListener = (req, res) => {
     // Plain HTTP: a browser pointed at the endpoint learns it needs a WebSocket.
     const status = pathOf(req.url) === options.path ? 426 : 404;
     res.writeHead(status, { 'content-type': 'text/plain', ...(status === 426 ? { upgrade: 'websocket' } : {}) });
     res.end(status === 426 ? 'MQTT over WebSocket: connect with a WebSocket client\n' : 'Not Found\n');
-  });
+  };
+  const server: http.Server = options.tls
+    ? https.createServer({ noDelay: true, ...tlsServerOptions(options.tls) }, onRequest)
+    : http.createServer({ noDelay: true }, onRequest);
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -181,13 +189,20 @@ export async function listenWs(options: WsListenerOptions): Promise<Listener> {
       }
       connections.add(ws);
       ws.once('close', () => connections.delete(ws));
-      const transport = new WebSocketTransport(ws, remote.address, remote.port);
+      const transport = new WebSocketTransport(ws, remote.address, remote.port, name);
       logger.debug({ remote: `${remote.address}:${remote.port}`, protocol: ws.protocol }, 'connection_accepted');
       options.acceptor.accept(transport);
     });
   });
 
-  const port = await bindServer(server, options.host, options.port, { protocol: 'MQTT/WebSocket', flag: '--ws-port' });
+  const port = await bindServer(
+    server,
+    options.host,
+    options.port,
+    options.tls
+      ? { protocol: 'MQTT/WebSocket over TLS', flag: '--wss-port' }
+      : { protocol: 'MQTT/WebSocket', flag: '--ws-port' },
+  );
   server.on('error', (error) => logger.error({ err: error }, 'listener_error'));
 
   let stopped: Promise<void> | undefined;
@@ -199,7 +214,7 @@ export async function listenWs(options: WsListenerOptions): Promise<Listener> {
   };
 
   return {
-    name: 'ws',
+    name,
     host: options.host,
     port,
     get connectionCount() {
