@@ -20,7 +20,7 @@ import { startOpsHttp, type OpsHttp } from './ops-http';
 import { startSysTopics, type SysTopics } from './sys-topics';
 import { startAdminApi, type AdminApi } from './admin-api';
 import { version } from './version';
-import { readPem } from './pem';
+import { readCertificates, watchCertificates } from './certificate-watch';
 
 export interface StartServerOptions {
   /** Default: a pino logger built from config.logLevel and config.nodeId. */
@@ -36,7 +36,11 @@ export interface StartServerOptions {
    * Without it, the remaining connections are destroyed and the shutdown completes.
    */
   onDrainTimeout?: () => void;
+  /** How often the TLS certificate files are checked for a rotation. Default 10 s. */
+  certificateCheckMs?: number;
 }
+
+const CERTIFICATE_CHECK_MS = 10_000;
 
 export type ShutdownTrigger = 'signal' | 'admin' | 'api';
 
@@ -161,8 +165,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   });
 
   const listeners: Listener[] = [];
+  let stopWatchingCertificates: () => void = () => undefined;
   let admin: AdminApi | undefined;
   const stopAll = async (): Promise<void> => {
+    stopWatchingCertificates();
     await Promise.allSettled(listeners.map((listener) => listener.close(0)));
     await Promise.allSettled([admin?.close(), ops?.close()]);
     await broker.close();
@@ -186,14 +192,15 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         }),
       );
     }
+    const certificateFiles = {
+      cert: config.tlsCert,
+      key: config.tlsKey,
+      ...(config.tlsCa !== '' && { ca: config.tlsCa }),
+    };
     const tls =
       config.tlsCert === ''
         ? undefined
-        : {
-            cert: readPem(config.tlsCert, '--tls-cert'),
-            key: readPem(config.tlsKey, '--tls-key'),
-            ...(config.tlsCa !== '' && { ca: readPem(config.tlsCa, '--tls-ca') }),
-          };
+        : readCertificates(certificateFiles, { cert: '--tls-cert', key: '--tls-key', ca: '--tls-ca' });
     if (config.tlsPort !== PORT_OFF) {
       listeners.push(
         await listenTcp({ host: config.host, port: config.tlsPort, acceptor: broker, logger, ...(tls && { tls }) }),
@@ -210,6 +217,14 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
           logger,
           ...(tls && { tls }),
         }),
+      );
+    }
+    if (tls && (config.tlsPort !== PORT_OFF || config.wssPort !== PORT_OFF)) {
+      stopWatchingCertificates = watchCertificates(
+        certificateFiles,
+        options.certificateCheckMs ?? CERTIFICATE_CHECK_MS,
+        (material) => listeners.forEach((listener) => listener.replaceCertificate?.(material)),
+        logger,
       );
     }
     if (config.adminPort !== PORT_OFF) {
@@ -290,6 +305,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         await Promise.allSettled([admin?.close(), ops?.close()]);
         await cluster?.close();
         nodeMetrics.stop();
+        stopWatchingCertificates();
         if (brokerClosed.status === 'rejected') throw brokerClosed.reason;
       } finally {
         clearTimeout(deadline);

@@ -3,11 +3,13 @@
  * by openssl at test time, real MQTT.js clients and mosquitto_pub: server-only TLS and mutual TLS.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@flockmq/broker';
+import { waitFor } from '@flockmq/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
 import { loadConfig } from '../src/config';
 import { startServer, type FlockServer } from '../src/server';
@@ -49,6 +51,10 @@ afterEach(async () => {
 });
 
 async function start(...argv: string[]): Promise<FlockServer> {
+  return startWith({}, ...argv);
+}
+
+async function startWith(options: { certificateCheckMs?: number }, ...argv: string[]): Promise<FlockServer> {
   const config = loadConfig({
     argv: [
       ...['--host', host, '--port', '0', '--ws-port', 'off', '--http-port', '0', '--admin-port', 'off'],
@@ -56,9 +62,20 @@ async function start(...argv: string[]): Promise<FlockServer> {
       ...['--sys-interval', '0', ...argv],
     ],
   });
-  const server = await startServer(config, { logger: silentLogger, closeGraceMs: 500 });
+  const server = await startServer(config, { logger: silentLogger, closeGraceMs: 500, ...options });
   servers.push(server);
   return server;
+}
+
+/** The serial number of the certificate a TLS port presents to a new connection. */
+function servedSerial(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host, port, ca: readFileSync(file('ca.pem')), servername: 'localhost' }, () => {
+      resolve(socket.getPeerCertificate().serialNumber);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
 }
 
 async function connect(url: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
@@ -129,6 +146,35 @@ describe('TLS listeners', () => {
       key: readFileSync(file('client.key')),
     });
     expect(device.connected).toBe(true);
+  });
+
+  test('tls - a rotated certificate is served to new connections without a restart; open ones stay', async () => {
+    writeFileSync(file('live.pem'), readFileSync(file('server.pem')));
+    writeFileSync(file('live.key'), readFileSync(file('server.key')));
+    const server = await startWith(
+      { certificateCheckMs: 50 },
+      '--tls-cert',
+      file('live.pem'),
+      '--tls-key',
+      file('live.key'),
+    );
+    const ca = readFileSync(file('ca.pem'));
+    const before = await servedSerial(server.tlsPort!);
+    const open = await connect(`mqtts://${host}:${server.tlsPort}`, { ca, servername: 'localhost' });
+    // The renewal: a new certificate for the same key, as cert-manager would write it.
+    execFileSync(
+      'openssl',
+      [
+        ...['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial'],
+        ...['-out', 'renewed.pem', '-days', '2', '-extfile', 'server.ext'],
+      ],
+      { cwd: dir, stdio: 'pipe' },
+    );
+    writeFileSync(file('live.pem'), readFileSync(file('renewed.pem')));
+    await waitFor(async () => (await servedSerial(server.tlsPort!)) !== before, {
+      what: 'the renewed certificate to be served',
+    });
+    expect(open.connected).toBe(true);
   });
 
   test('tls - a TLS port without a certificate, or a certificate file that cannot be read, is a one-line error', async () => {

@@ -18,7 +18,7 @@ export const TRANSPORT_HIGH_WATER_MARK = 64 * 1024;
 export const DEFAULT_CLOSE_GRACE_MS = 2_000;
 
 export interface Listener {
-  /** 'tcp', 'ws'. */
+  /** 'tcp', 'ws', 'tls', 'wss'. */
   readonly name: string;
   /** Bound address and port (the real port when 0 was asked for). */
   readonly host: string;
@@ -32,6 +32,8 @@ export interface Listener {
    * destroys the rest, and resolves once the listening socket is closed. Idempotent.
    */
   close(graceMs?: number): Promise<void>;
+  /** TLS listeners: serve new connections with this certificate (a rotated one); open ones keep theirs. */
+  replaceCertificate?(material: import('./tcp').TlsMaterial): void;
 }
 
 /** What a listener is called in messages and which flag moves it. */

@@ -124,9 +124,8 @@ export async function listenTcp(options: TcpListenerOptions): Promise<Listener> 
     options.acceptor.accept(transport);
   };
   const socketOptions = { noDelay: true, highWaterMark: TRANSPORT_HIGH_WATER_MARK };
-  const server: net.Server = options.tls
-    ? tls.createServer({ ...socketOptions, ...tlsServerOptions(options.tls) }, onSocket)
-    : net.createServer(socketOptions, onSocket);
+  const secure = options.tls && tls.createServer({ ...socketOptions, ...tlsServerOptions(options.tls) }, onSocket);
+  const server: net.Server = secure || net.createServer(socketOptions, onSocket);
   // A failed handshake (plaintext on the TLS port, an untrusted client certificate) is the
   // client's problem: one debug line, no connection.
   server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) =>
@@ -156,6 +155,9 @@ export async function listenTcp(options: TcpListenerOptions): Promise<Listener> 
     name,
     host: options.host,
     port,
+    ...(secure && {
+      replaceCertificate: (material: TlsMaterial) => secure.setSecureContext(tlsServerOptions(material)),
+    }),
     get connectionCount() {
       return connections.size;
     },

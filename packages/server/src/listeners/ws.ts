@@ -170,9 +170,8 @@ export async function listenWs(options: WsListenerOptions): Promise<Listener> {
     res.writeHead(status, { 'content-type': 'text/plain', ...(status === 426 ? { upgrade: 'websocket' } : {}) });
     res.end(status === 426 ? 'MQTT over WebSocket: connect with a WebSocket client\n' : 'Not Found\n');
   };
-  const server: http.Server = options.tls
-    ? https.createServer({ noDelay: true, ...tlsServerOptions(options.tls) }, onRequest)
-    : http.createServer({ noDelay: true }, onRequest);
+  const secure = options.tls && https.createServer({ noDelay: true, ...tlsServerOptions(options.tls) }, onRequest);
+  const server: http.Server = secure || http.createServer({ noDelay: true }, onRequest);
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -217,6 +216,9 @@ export async function listenWs(options: WsListenerOptions): Promise<Listener> {
     name,
     host: options.host,
     port,
+    ...(secure && {
+      replaceCertificate: (material: TlsMaterial) => secure.setSecureContext(tlsServerOptions(material)),
+    }),
     get connectionCount() {
       return connections.size;
     },
