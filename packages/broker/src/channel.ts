@@ -22,6 +22,7 @@ import { handleConnect } from './handlers/connect';
 import { handlePublish, handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handlers/publish';
 import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe';
 import { handleDisconnect } from './handlers/disconnect';
+import { fitProperties } from './handlers/fit-properties';
 
 /** 'closing': a close was decided (refused CONNECT, DISCONNECT sent or received); inbound is ignored. */
 export type ChannelState = 'awaiting-connect' | 'connecting' | 'connected' | 'closing' | 'closed';
@@ -288,7 +289,8 @@ export class Channel {
     if (packet.type === 'connack') {
       this.broker.stats.countConnack(this.protocol, packet.reasonCode, this.isV5);
     }
-    const bytes = encodePacket(this.fitProperties(packet), this.protocolVersion);
+    const fitted = this.isV5 ? fitProperties(packet, this.requestProblemInformation, this.clientMaxPacketSize) : packet;
+    const bytes = encodePacket(fitted, this.protocolVersion);
     const type = PACKET_TYPE_CODES[packet.type];
     this.broker.stats.packetsOut[type]!++;
     this.broker.stats.packetBytesOut[type]! += bytes.length;
@@ -322,23 +324,6 @@ export class Channel {
   /** True when the client is reading too slowly to take more right now. */
   get congested(): boolean {
     return this.transport.writableLength + this.outboxBytes > OUTBOUND_HIGH_WATER;
-  }
-
-  /**
-   * Drops the reason string and user properties when the client asked for no problem
-   * information [MQTT-3.1.2-29], or when they would push a packet over the client's Maximum Packet
-   * Size [MQTT-3.1.2-25] (for acks and DISCONNECT the rest of the packet must still go out).
-   */
-  private fitProperties(packet: Packet): Packet {
-    if (!this.isV5 || packet.type === 'publish' || !('properties' in packet) || !packet.properties) return packet;
-    const { reasonString, userProperties } = packet.properties;
-    if (reasonString === undefined && userProperties === undefined) return packet;
-    const allowed = this.requestProblemInformation || packet.type === 'connack' || packet.type === 'disconnect';
-    if (allowed && encodePacket(packet, 5).length <= this.clientMaxPacketSize) return packet;
-    const properties: Properties = { ...packet.properties };
-    delete properties.reasonString;
-    delete properties.userProperties;
-    return { ...packet, properties } as Packet;
   }
 
   // ---------------------------------------------------------------- delivery
