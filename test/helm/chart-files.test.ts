@@ -130,6 +130,15 @@ describe('the rendered config is valid for the broker', () => {
     expect(config.nodeId).toBe('pod-0');
     expect(config.httpPort).toBe(brokerContainer(docs).ports.find((p: Doc) => p.name === 'http').containerPort);
     expect(config.redis === '').toBe(env.FLOCKMQ_REDIS === undefined);
+    // Each container port is the listener the broker opens, and the TLS files are in a mounted Secret.
+    const port = (name: string): unknown =>
+      brokerContainer(docs).ports.find((p: Doc) => p.name === name)?.containerPort;
+    expect(config.tlsPort).toBe(port('mqtts') ?? 'off');
+    expect(config.wssPort).toBe(port('wss') ?? 'off');
+    const mounts = (brokerContainer(docs).volumeMounts as Doc[]).map((m) => `${m.mountPath}/`);
+    for (const file of [config.tlsCert, config.tlsKey, config.tlsCa, config.adminTlsCert, config.adminTlsKey]) {
+      if (file !== '') expect(mounts.some((m) => file.startsWith(m))).toBe(true);
+    }
   });
 });
 

@@ -65,9 +65,9 @@ test('exec-form ENTRYPOINT (node is PID 1 and gets SIGTERM) and `start` as the d
   expect(JSON.parse(runtime.find((i) => i.op === 'CMD')!.args)).toEqual(['start']);
 });
 
-test('exposes 1883 8083 9090 9091 and has no HEALTHCHECK', () => {
+test('exposes 1883 8083 8883 8084 9090 9091 and has no HEALTHCHECK', () => {
   const exposed = runtime.filter((i) => i.op === 'EXPOSE').flatMap((i) => i.args.split(/\s+/));
-  expect(exposed.sort()).toEqual(['1883', '8083', '9090', '9091']);
+  expect(exposed.sort()).toEqual(['1883', '8083', '8084', '8883', '9090', '9091']);
   expect(instructions.some((i) => i.op === 'HEALTHCHECK')).toBe(false);
 });
 

@@ -126,6 +126,41 @@ app.kubernetes.io/component: broker
 {{- if and .Values.admin.enabled .Values.admin.tls.enabled -}}true{{- end -}}
 {{- end -}}
 
+{{/* Name of the Secret with the broker's MQTT TLS certificate. */}}
+{{- define "flockmq.brokerTlsSecretName" -}}
+{{- default (include "flockmq.suffixed" (list . "mqtt-tls")) .Values.broker.tls.existingSecret -}}
+{{- end -}}
+
+{{/* "true" when the broker runs its MQTT over TLS listener. */}}
+{{- define "flockmq.brokerTls" -}}
+{{- if .Values.broker.tls.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when the broker runs its MQTT over secure WebSocket listener. */}}
+{{- define "flockmq.brokerWss" -}}
+{{- if and .Values.broker.tls.enabled (not (kindIs "invalid" .Values.broker.tls.websocketPort)) -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+targetPort of a port of the MQTT Service: the explicit value, else the broker's TLS listener when
+it runs (mqtts, wss), else the plain listener behind a load balancer that terminates TLS.
+Call with (list $ "mqtts").
+*/}}
+{{- define "flockmq.serviceTarget" -}}
+{{- $root := index . 0 -}}
+{{- $name := index . 1 -}}
+{{- $port := index $root.Values.service.ports $name -}}
+{{- if and (hasKey $port "targetPort") (not (empty $port.targetPort)) -}}
+{{- $port.targetPort -}}
+{{- else if eq $name "mqtts" -}}
+{{- ternary "mqtts" "mqtt" (eq (include "flockmq.brokerTls" $root) "true") -}}
+{{- else if eq $name "wss" -}}
+{{- ternary "wss" "ws" (eq (include "flockmq.brokerWss" $root) "true") -}}
+{{- else -}}
+{{- $name -}}
+{{- end -}}
+{{- end -}}
+
 {{/*
 The --redis URL, with $(REDIS_PASSWORD) (and $(REDIS_SENTINEL_PASSWORD)) for Kubernetes to
 substitute from the Secret-backed variables defined before it: the password never appears in the
@@ -184,6 +219,15 @@ Secrets), which overrides the file.
 {{- $_ := set $c "adminTlsKey" "/etc/flockmq/admin-tls/tls.key" -}}
 {{- if .Values.admin.tls.requireClientCert -}}
 {{- $_ := set $c "adminTlsCa" "/etc/flockmq/admin-tls/ca.crt" -}}
+{{- end -}}
+{{- end -}}
+{{- if include "flockmq.brokerTls" . -}}
+{{- $_ := set $c "tlsPort" (int $b.tls.port) -}}
+{{- $_ := set $c "wssPort" (ternary (int $b.tls.websocketPort) "off" (eq (include "flockmq.brokerWss" .) "true")) -}}
+{{- $_ := set $c "tlsCert" "/etc/flockmq/tls/tls.crt" -}}
+{{- $_ := set $c "tlsKey" "/etc/flockmq/tls/tls.key" -}}
+{{- if $b.tls.requireClientCert -}}
+{{- $_ := set $c "tlsCa" "/etc/flockmq/tls/ca.crt" -}}
 {{- end -}}
 {{- end -}}
 {{- with $b.limits -}}
@@ -281,8 +325,53 @@ Call with (list $ "serviceMonitor.enabled" "monitoring.coreos.com/v1" "install t
 {{- if and $v.service.ports.ws.enabled (not $v.broker.websocket.enabled) -}}
 {{- fail "service.ports.ws.enabled is true but broker.websocket.enabled is false: turn the WebSocket listener on or the Service port off" -}}
 {{- end -}}
+{{- $listeners := list "mqtt" -}}
+{{- if $v.broker.websocket.enabled -}}{{- $listeners = append $listeners "ws" -}}{{- end -}}
+{{- if include "flockmq.brokerTls" . -}}{{- $listeners = append $listeners "mqtts" -}}{{- end -}}
+{{- if include "flockmq.brokerWss" . -}}{{- $listeners = append $listeners "wss" -}}{{- end -}}
+{{- range $name := list "mqtts" "wss" -}}
+{{- $target := include "flockmq.serviceTarget" (list $ $name) -}}
+{{- if and (index $v.service.ports $name).enabled (not (regexMatch "^[0-9]+$" $target)) (not (has $target $listeners)) -}}
+{{- if eq $target "mqtts" -}}
+{{- fail "service.ports.mqtts.targetPort is mqtts but broker.tls.enabled is false: turn the broker's TLS listener on, or set service.ports.mqtts.targetPort to mqtt (TLS terminated at the load balancer)" -}}
+{{- else if eq $target "wss" -}}
+{{- fail (printf "service.ports.wss.targetPort is wss but the broker runs no secure WebSocket listener (broker.tls.enabled %v, broker.tls.websocketPort %s): turn it on, or set service.ports.wss.targetPort to ws (TLS terminated at the load balancer)" $v.broker.tls.enabled (toJson $v.broker.tls.websocketPort)) -}}
+{{- else if eq $target "ws" -}}
+{{- fail (printf "service.ports.%s targets ws but broker.websocket.enabled is false: turn the WebSocket listener on%s, or the Service port off" $name (ternary " (or broker.tls with websocketPort)" "" (eq $name "wss"))) -}}
+{{- else -}}
+{{- fail (printf "service.ports.%s.targetPort is %s, which is no container port of the broker (%s)" $name $target (join ", " $listeners)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if not (or $v.service.ports.mqtt.enabled $v.service.ports.mqtts.enabled $v.service.ports.ws.enabled $v.service.ports.wss.enabled) -}}
 {{- fail "every port of the MQTT Service is disabled (service.ports.*.enabled): enable at least one" -}}
+{{- end -}}
+{{- /* The broker's TLS listeners: one certificate source. */ -}}
+{{- if $v.broker.tls.enabled -}}
+{{- if and (not $v.broker.tls.existingSecret) (not $v.broker.tls.certManager.enabled) -}}
+{{- fail "broker.tls.enabled is true but there is no certificate: set broker.tls.existingSecret (a kubernetes.io/tls Secret) or enable broker.tls.certManager" -}}
+{{- end -}}
+{{- if and $v.broker.tls.existingSecret $v.broker.tls.certManager.enabled -}}
+{{- fail "broker.tls.existingSecret and broker.tls.certManager.enabled are both set: choose one source for the broker certificate" -}}
+{{- end -}}
+{{- if $v.broker.tls.certManager.enabled -}}
+{{- include "flockmq.requireApi" (list . "broker.tls.certManager.enabled" "cert-manager.io/v1" "install cert-manager") -}}
+{{- if not $v.broker.tls.certManager.issuerRef.name -}}
+{{- fail "broker.tls.certManager.enabled is true but broker.tls.certManager.issuerRef.name is empty: name the Issuer or ClusterIssuer" -}}
+{{- end -}}
+{{- if and (not $v.broker.tls.certManager.serviceNames) (not $v.broker.tls.certManager.dnsNames) -}}
+{{- fail "broker.tls.certManager.serviceNames is false and broker.tls.certManager.dnsNames is empty: the certificate would name no host" -}}
+{{- end -}}
+{{- end -}}
+{{- $ports := list (int $v.broker.mqtt.port) (int $v.broker.httpPort) -}}
+{{- if $v.broker.websocket.enabled -}}{{- $ports = append $ports (int $v.broker.websocket.port) -}}{{- end -}}
+{{- if $v.admin.enabled -}}{{- $ports = append $ports (int $v.admin.port) -}}{{- end -}}
+{{- if has (int $v.broker.tls.port) $ports -}}
+{{- fail (printf "broker.tls.port %d is already used by another listener of the broker: choose another port" (int $v.broker.tls.port)) -}}
+{{- end -}}
+{{- if and (include "flockmq.brokerWss" .) (has (int $v.broker.tls.websocketPort) (append $ports (int $v.broker.tls.port))) -}}
+{{- fail (printf "broker.tls.websocketPort %d is already used by another listener of the broker: choose another port" (int $v.broker.tls.websocketPort)) -}}
+{{- end -}}
 {{- end -}}
 {{- /* The admin API: open beyond loopback only with a token. */ -}}
 {{- if $v.admin.enabled -}}
