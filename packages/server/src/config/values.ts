@@ -71,9 +71,11 @@ export function parseText(type: ValueType, raw: string): Parsed {
           return fail(`${JSON.stringify(raw)} is not a boolean (expected ${expected(type)})`);
       }
     case 'string':
-      return type.pattern.test(raw)
-        ? ok(raw)
-        : fail(`${JSON.stringify(raw)} is not valid (expected ${expected(type)})`);
+      if (type.pattern.test(raw)) return ok(raw);
+      // A secret is never repeated back (error messages end up in logs and terminals).
+      return fail(
+        `${type.unit === 'token' ? 'the value given' : JSON.stringify(raw)} is not valid (expected ${expected(type)})`,
+      );
   }
 }
 
