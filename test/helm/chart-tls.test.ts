@@ -2,18 +2,9 @@
  * Unit tests of the chart's TLS: for the admin API, and at the broker (MQTT over TLS and secure
  * WebSocket). Render with values (Helm 4, Kubernetes 1.31 unless said otherwise), parse, assert.
  */
-import { brokerContainer, find, get, render, renderOk, type Doc, type RenderOptions } from './chart';
+import { brokerContainer, configOf, find, get, podSpec, refusal, renderOk, type Doc } from './chart';
 
 const CM = 'cert-manager.io/v1';
-
-const configOf = (docs: Doc[]): Doc => JSON.parse(get(docs, 'ConfigMap', 'flockmq').data['flockmq.json']);
-const podSpec = (docs: Doc[]): Doc => get(docs, 'Deployment').spec.template.spec;
-
-async function refusal(options: RenderOptions): Promise<string> {
-  const rendered = await render(options);
-  expect(rendered.ok).toBe(false);
-  return rendered.error;
-}
 
 describe('TLS for the admin API', () => {
   const TLS = {

@@ -5,7 +5,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { brokerContainer, CHART, find, get, render, renderOk, ROOT, type Doc, type RenderOptions } from './chart';
+import {
+  brokerContainer,
+  CHART,
+  configOf,
+  find,
+  get,
+  podSpec,
+  refusal,
+  renderOk,
+  ROOT,
+  type Doc,
+} from './chart';
 
 const MON = 'monitoring.coreos.com/v1';
 const CLUSTER = {
@@ -15,14 +26,6 @@ const CLUSTER = {
 };
 
 const envOf = (docs: Doc[]): Doc => Object.fromEntries(brokerContainer(docs).env.map((e: Doc) => [e.name, e]));
-const configOf = (docs: Doc[]): Doc => JSON.parse(get(docs, 'ConfigMap', 'flockmq').data['flockmq.json']);
-const podSpec = (docs: Doc[]): Doc => get(docs, 'Deployment').spec.template.spec;
-
-async function refusal(options: RenderOptions): Promise<string> {
-  const rendered = await render(options);
-  expect(rendered.ok).toBe(false);
-  return rendered.error;
-}
 
 describe('defaults: one embedded node', () => {
   let docs: Doc[];

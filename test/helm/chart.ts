@@ -214,3 +214,14 @@ export async function validate(docs: Doc[]): Promise<string[]> {
   const results = JSON.parse(out.stdout) as Validation[];
   return results.flatMap((r) => r.errors.map((e) => `${r.kind}/${r.name}: ${e}`));
 }
+
+/** The broker's JSON config file as the chart renders it. */
+export const configOf = (docs: Doc[]): Doc => JSON.parse(get(docs, 'ConfigMap', 'flockmq').data['flockmq.json']);
+export const podSpec = (docs: Doc[]): Doc => get(docs, 'Deployment').spec.template.spec;
+
+/** Renders expecting the chart to refuse; resolves with its message. */
+export async function refusal(options: RenderOptions): Promise<string> {
+  const rendered = await render(options);
+  expect(rendered.ok).toBe(false);
+  return rendered.error;
+}

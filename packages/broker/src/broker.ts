@@ -458,7 +458,6 @@ export class Broker {
     // A connection that closed while this CONNECT waited has already had its will handled.
     const will = existing.state === 'closed' ? undefined : existing.will;
     existing.will = undefined;
-    this.stats.takeovers++;
     existing.log.info({}, 'session_taken_over');
     existing.disconnect(ReasonCode.SessionTakenOver, 'session taken over');
     // [MQTT-3.1.3-9] A delayed will is not sent if the session resumes before the delay is over.
@@ -582,9 +581,11 @@ export class Broker {
   /**
    * Routes a message to every matching subscription. `done` is set when part of the work is
    * asynchronous (retained store, offline queues, other nodes); a QoS 1/2 publisher is
-   * acknowledged after it.
+   * acknowledged after it. Counted as a published message (the broker's own `$SYS` statistics
+   * go through `delivery.publish` and are not).
    */
   publish(message: Message): { matched: boolean; done: Promise<unknown> | undefined } {
+    this.stats.messagesPublished[message.qos]!++;
     return this.delivery.publish(message);
   }
 

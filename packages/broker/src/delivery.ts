@@ -8,9 +8,6 @@ import type { Session } from './session';
 import type { SharedGroup } from './shared-group';
 import type { PendingMessage } from './backends/session-store';
 
-/** `$`: topics of the broker's own (`$SYS`). */
-const DOLLAR = 0x24;
-
 /**
  * Where a published message goes: this node's subscribers (each once, with the highest QoS of
  * its matching subscriptions), its shared groups (one member each, G3), the other nodes that
@@ -24,8 +21,6 @@ export class Delivery {
    * asynchronous (retained store, offline queues); a QoS 1/2 publisher is acknowledged after it.
    */
   publish(message: Message): { matched: boolean; done: Promise<unknown> | undefined } {
-    // The broker's own $SYS statistics are not traffic (clients cannot publish to $ topics).
-    if (message.topic.charCodeAt(0) !== DOLLAR) this.broker.stats.messagesPublished[message.qos]!++;
     let waits: Promise<unknown>[] | undefined;
     if (message.retain) {
       // [MQTT-3.3.1-5] store (or, with an empty payload, clear [MQTT-3.3.1-6]) the retained message.

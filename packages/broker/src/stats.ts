@@ -105,7 +105,6 @@ export class BrokerStats {
   /** QoS 1/2 messages queued for offline persistent sessions. */
   messagesQueued = 0;
   readonly deliveryLatency = new BucketHistogram(DELIVERY_LATENCY_BOUNDS_MS);
-  takeovers = 0;
   readonly takeoverResults = new LabelledCounter();
   /** CONNECTs delayed because their client id was flapping. */
   flapDelays = 0;

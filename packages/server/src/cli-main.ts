@@ -54,8 +54,6 @@ export function usage(): string {
   ].join('\n');
 }
 
-export { version };
-
 /** By code rather than instanceof, so a FlockError from another copy of the package counts too. */
 const isFlockError = (error: unknown): error is Error & { code: string } => {
   const code: unknown = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;

@@ -16,6 +16,7 @@ import { createLogger } from './logging';
 import { connectCluster, isClusterMode, type ClusterConnection } from './cluster-mode';
 import { createNodeMetrics, type NodeMetrics } from './metrics/node-metrics';
 import type { OperationObserver } from './metrics/instrument';
+import { Registry } from 'prom-client';
 import { startOpsHttp, type OpsHttp } from './ops-http';
 import { startSysTopics, type SysTopics } from './sys-topics';
 import { startAdminApi, type AdminApi } from './admin-api';
@@ -113,7 +114,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
           port: config.httpPort,
           logger,
           scrape: () => metrics?.scrape() ?? Promise.resolve(''),
-          contentType: 'text/plain; version=0.0.4; charset=utf-8',
+          contentType: Registry.PROMETHEUS_CONTENT_TYPE,
           notReadyReason,
         });
 

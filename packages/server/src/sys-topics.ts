@@ -65,7 +65,8 @@ export function startSysTopics(options: SysTopicsOptions): SysTopics {
       origin: '',
       receivedAt: broker.clock.now(),
     };
-    return broker.publish(message).done ?? Promise.resolve();
+    // Routed like any message, but not counted as traffic in the statistics it carries.
+    return broker.delivery.publish(message).done ?? Promise.resolve();
   };
 
   const publishNow = async (): Promise<void> => {

@@ -205,7 +205,7 @@ describe('drain (G5)', () => {
     expect(packet.properties?.serverReference).toBe('mqtt.example.com:1883');
   });
 
-  test('G5 - a persistent session left by a drain is resumed with its queued messages on the next start', async () => {
+  test('G5 - a drain writes each persistent session it disconnects to the store, as offline (resumable elsewhere)', async () => {
     // One node and the embedded store: the session survives in the store object, as it would in Redis.
     const server = await start();
     const sub = await connect(server, { clientId: 'g5-sub', clean: false, properties: { sessionExpiryInterval: 600 } });

@@ -88,12 +88,10 @@ function bucketHistogram(spec: MetricSpec, histogram: BucketHistogram) {
 }
 
 export interface NodeMetrics {
-  readonly registry: Registry;
   /** Times Redis and NATS operations (pass to the instrumented backends). */
   readonly observeOperation: OperationObserver;
   /** The text Prometheus scrapes. */
   scrape(): Promise<string>;
-  readonly contentType: string;
   stop(): void;
 }
 
@@ -240,10 +238,8 @@ export function createNodeMetrics(sources: MetricSources): NodeMetrics {
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
 
   return {
-    registry,
     observeOperation,
     scrape: () => registry.metrics(),
-    contentType: registry.contentType,
     stop: () => {
       stats.onTakeover = undefined;
       registry.clear();
