@@ -5,18 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import {
-  brokerContainer,
-  CHART,
-  configOf,
-  find,
-  get,
-  podSpec,
-  refusal,
-  renderOk,
-  ROOT,
-  type Doc,
-} from './chart';
+import { brokerContainer, CHART, configOf, find, get, podSpec, refusal, renderOk, ROOT, type Doc } from './chart';
 
 const MON = 'monitoring.coreos.com/v1';
 const CLUSTER = {
