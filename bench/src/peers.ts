@@ -14,7 +14,14 @@ import { availableParallelism, cpus as cpuInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ManagedProcess, findExecutable, freePorts, makeTempDir, removeTempDir } from '@flockmq/testkit';
+import {
+  ManagedProcess,
+  findExecutable,
+  freePorts,
+  makeTempDir,
+  redisServerArgs,
+  removeTempDir,
+} from '@flockmq/testkit';
 import type { ManagedProcessOptions } from '@flockmq/testkit';
 
 export interface Endpoint {
@@ -237,20 +244,7 @@ async function startRedis(group: Group): Promise<number> {
   await group.start('server', {
     name: `redis-server :${port}`,
     command: path,
-    args: [
-      '--port',
-      String(port),
-      '--bind',
-      HOST,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--daemonize',
-      'no',
-    ],
+    args: redisServerArgs(port, dir),
     cwd: dir,
     ready: { line: /Ready to accept connections/, port },
   });

@@ -178,6 +178,16 @@ async function main(): Promise<void> {
         const tag = `[${done}/${total}] round ${round} ${key} ${name}${pinned ? '' : ' unpinned'}`;
         pin(process.pid, pinned ? generatorCpu : allCpus);
         const peer = await startPeer(name, pinned ? { cpus: '0' } : {});
+        const header = {
+          round,
+          scenario,
+          qos,
+          key,
+          peer: name,
+          label: peer.label,
+          pinned,
+          protocol: settings.protocol,
+        };
         let record: RunRecord;
         try {
           if (settings.protocol === 5 && !peer.mqtt5) {
@@ -185,33 +195,16 @@ async function main(): Promise<void> {
             continue;
           }
           const measurement = await runScenario(scenario, peer, { ...settings, qos });
-          record = {
-            round,
-            scenario,
-            qos,
-            key,
-            peer: name,
-            label: peer.label,
-            pinned,
-            protocol: settings.protocol,
-            at: new Date().toISOString(),
-            ...measurement,
-          };
+          record = { ...header, at: new Date().toISOString(), ...measurement };
         } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
           record = {
-            round,
-            scenario,
-            qos,
-            key,
-            peer: name,
-            label: peer.label,
-            pinned,
-            protocol: settings.protocol,
+            ...header,
             at: new Date().toISOString(),
             brokerCores: 0,
             generatorCores: 0,
             brokerRssMB: 0,
-            error: error instanceof Error ? error.message : String(error),
+            error: message,
           };
         } finally {
           await peer.stop();

@@ -26,7 +26,7 @@ export type { PollOptions } from './fixtures/poll';
 export { freePort, freePorts } from './fixtures/ports';
 export { ManagedProcess, canConnect, findExecutable, makeTempDir, removeTempDir } from './fixtures/process';
 export type { ManagedProcessOptions, ProcessExit, ReadyCheck } from './fixtures/process';
-export { REDIS_CLI, REDIS_SERVER, startRedis, startRedisCluster } from './fixtures/redis';
+export { REDIS_CLI, REDIS_SERVER, redisServerArgs, startRedis, startRedisCluster } from './fixtures/redis';
 export type {
   RedisAddress,
   RedisClusterFixture,
