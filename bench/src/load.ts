@@ -105,6 +105,7 @@ export class ClosedLoop {
     let left = (this.options.limit ?? Infinity) - this.published;
     let sentAny = false;
     const count = publishers.length;
+    let resumeAt = this.next;
     for (let i = 0; i < count && credit >= fanOut && left > 0; i++) {
       const publisher = publishers[(this.next + i) % count]!;
       const client = publisher.client;
@@ -115,11 +116,13 @@ export class ClosedLoop {
       if (publisher.prebuilt) client.sendPrebuilt(publisher.prebuilt, n, publisher.template.frame.length);
       else client.sendCopies(publisher.template, n);
       this.published += n;
+      resumeAt = this.next + i + 1;
       left -= n;
       credit -= n * fanOut;
       sentAny = true;
     }
-    this.next = (this.next + 1) % Math.max(count, 1);
+    // The next pump starts where this one stopped, so every publisher gets its turn.
+    this.next = resumeAt % Math.max(count, 1);
     // More can go now: yield to I/O first, then go on. Otherwise a read, an ack or a drain wakes us.
     if (sentAny) this.wake();
   }

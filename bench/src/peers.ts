@@ -429,7 +429,12 @@ async function startFlockmq(group: Group, count: number): Promise<Omit<RunningPe
             : []),
         ],
         cwd: REPO,
-        env: { ...process.env, FLOCKMQ_LOG_LEVEL: 'warn' },
+        env: {
+          ...process.env,
+          FLOCKMQ_LOG_LEVEL: 'warn',
+          // Node.js flags for the broker only (the generator keeps its own): e.g. V8 heap settings.
+          NODE_OPTIONS: process.env.FLOCKMQ_NODE_OPTIONS ?? '',
+        },
         // At warn level the "listening" line is not logged: wait for the ports instead.
         ready: { port: node.port },
       }),

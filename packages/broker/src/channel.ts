@@ -9,7 +9,7 @@ import {
 import type { Packet, Properties, ProtocolVersion, PublishPacket, QoS } from '@flockmq/protocol';
 import type { Broker } from './broker';
 import type { ClientInfo } from './hooks';
-import type { Logger } from './logger';
+import { LazyChildLogger, type Logger } from './logger';
 import type { TimerHandle } from './clock';
 import type { Transport } from './transport';
 import { packetIdForSeq } from './backends/session-store';
@@ -58,8 +58,8 @@ export class Channel {
   clientReceiveMaximum = 65535;
   clientMaxPacketSize = PROTOCOL_MAX_PACKET;
   requestProblemInformation = true;
-  /** Inbound topic aliases [MQTT-3.3.2-12]. */
-  readonly topicAliases = new Map<number, string>();
+  /** Inbound topic aliases [MQTT-3.3.2-12], made when the client first uses one. */
+  topicAliases: Map<number, string> | undefined;
   /** Inbound QoS 1/2 publishes not yet acknowledged, against the server's Receive Maximum. */
   inboundUnacked = 0;
   log: Logger;
@@ -72,12 +72,12 @@ export class Channel {
   private paused = false;
   /** Messages for this client appended to the store between its session's load and CONNACK. */
   earlyArrivals: PendingMessage[] | undefined;
-  private outbox: Buffer[] = [];
+  private outbox: Buffer[] | undefined;
   private outboxBytes = 0;
   private flushScheduled = false;
   private keepAliveTimer: TimerHandle | undefined;
   private connectTimer: TimerHandle | undefined;
-  private closeListeners: (() => void)[] = [];
+  private closeListeners: (() => void)[] | undefined;
   private changesWritten: Promise<void> | undefined;
   /** Who closed the connection and with which reason code, once decided (for metrics). */
   private closedBy: { initiator: CloseInitiator; reasonCode: number | undefined } | undefined;
@@ -86,7 +86,9 @@ export class Channel {
     readonly broker: Broker,
     readonly transport: Transport,
   ) {
-    this.log = broker.log.child({ remote: `${transport.remoteAddress}:${transport.remotePort}` });
+    this.log = new LazyChildLogger(broker.log, () => ({
+      remote: `${transport.remoteAddress}:${transport.remotePort}`,
+    }));
     this.connectedAt = broker.clock.now();
     this.lastReceivedAt = this.connectedAt;
     this.decoder = new PacketDecoder({ maxPacketSize: broker.limits.maxPacketSize });
@@ -123,7 +125,7 @@ export class Channel {
   /** Resolves once the channel is closed (for takeover and shutdown). */
   closed(): Promise<void> {
     if (this.state === 'closed') return Promise.resolve();
-    return new Promise((resolve) => this.closeListeners.push(resolve));
+    return new Promise((resolve) => (this.closeListeners ??= []).push(resolve));
   }
 
   // ---------------------------------------------------------------- inbound
@@ -205,6 +207,7 @@ export class Channel {
         return;
       }
       if (this.connectTimer) this.broker.clock.clearTimeout(this.connectTimer);
+      this.connectTimer = undefined;
       this.state = 'connecting';
       return handleConnect(this, packet);
     }
@@ -299,7 +302,7 @@ export class Channel {
 
   sendRaw(bytes: Buffer): void {
     if (this.state === 'closing' || this.state === 'closed') return;
-    this.outbox.push(bytes);
+    (this.outbox ??= []).push(bytes);
     this.outboxBytes += bytes.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -309,10 +312,11 @@ export class Channel {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.outbox.length === 0) return;
-    const data = this.outbox.length === 1 ? this.outbox[0]! : Buffer.concat(this.outbox, this.outboxBytes);
+    const outbox = this.outbox;
+    if (!outbox) return;
+    const data = outbox.length === 1 ? outbox[0]! : Buffer.concat(outbox, this.outboxBytes);
     const wasCongested = this.congested;
-    this.outbox = [];
+    this.outbox = undefined;
     this.outboxBytes = 0;
     this.broker.stats.bytesOut += data.length;
     this.transport.write(data);
@@ -393,7 +397,7 @@ export class Channel {
     const now = this.broker.clock.now();
     if (!resend && isExpired(pending.message, now)) {
       // [MQTT-3.3.2-5] An expired message is not delivered; one already sent completes its flow.
-      if (pending.qos > 0) session.inflight.delete(packetIdForSeq(pending.seq));
+      if (pending.qos > 0) session.deleteInflight(packetIdForSeq(pending.seq));
       this.broker.stats.messagesExpired[pending.qos]!++;
       this.complete(pending);
       return true;
@@ -402,13 +406,13 @@ export class Channel {
       const packetId = packetIdForSeq(pending.seq);
       if (session.inflight.has(packetId)) return false;
       pending.state = 'sent';
-      session.inflight.set(packetId, pending);
+      session.setInflight(packetId, pending);
     }
     const packet = this.publishPacket(pending, now, resend);
     const bytes = encodePacket(packet, this.protocolVersion);
     if (bytes.length > this.clientMaxPacketSize) {
       // [MQTT-3.1.2-25] Too large for this client: discard as if delivered.
-      if (pending.qos > 0) session.inflight.delete(packetIdForSeq(pending.seq));
+      if (pending.qos > 0) session.deleteInflight(packetIdForSeq(pending.seq));
       this.broker.stats.drop('packet_too_large', pending.qos);
       this.complete(pending);
       return true;
@@ -578,14 +582,15 @@ export class Channel {
     if (this.state === 'closed') return;
     const wasConnected = this.session !== undefined;
     this.state = 'closed';
-    this.outbox = [];
+    this.outbox = undefined;
     if (this.keepAliveTimer) this.broker.clock.clearTimeout(this.keepAliveTimer);
     if (this.connectTimer) this.broker.clock.clearTimeout(this.connectTimer);
     if (error) this.log.debug({ err: error.message }, 'transport_error');
     const { initiator, reasonCode } = this.closedBy ?? { initiator: 'network', reasonCode: undefined };
     this.broker.stats.countClose(this.transport.listener, this.protocol, initiator, reasonCode);
     this.broker.onChannelClosed(this, wasConnected);
-    for (const listener of this.closeListeners) listener();
-    this.closeListeners = [];
+    const listeners = this.closeListeners;
+    this.closeListeners = undefined;
+    if (listeners) for (const listener of listeners) listener();
   }
 }

@@ -247,7 +247,7 @@ export class Delivery {
       return true;
     };
     for (const [packetId, pending] of [...session.inflight]) {
-      if (giveBack(pending)) session.inflight.delete(packetId);
+      if (giveBack(pending)) session.deleteInflight(packetId);
     }
     session.queue.removeWhere(giveBack);
     const backlogged = new Map<SharedGroup, Message[]>();

@@ -6,7 +6,7 @@ export type { Clock, TimerHandle } from './clock';
 export type { AuthenticateRequest, AuthenticateResult, BrokerHooks, ClientInfo } from './hooks';
 export { DEFAULT_LIMITS } from './limits';
 export type { BrokerLimits } from './limits';
-export { silentLogger } from './logger';
+export { LazyChildLogger, silentLogger } from './logger';
 export type { Logger } from './logger';
 export type { Message } from './message';
 export { RingBuffer } from './ring-buffer';

@@ -7,8 +7,9 @@ export class RingBuffer<T> {
   private head = 0;
   private count = 0;
 
-  constructor(initialCapacity = 16) {
-    this.items = new Array<T | undefined>(Math.max(2, initialCapacity));
+  /** Nothing is allocated until the first item: most sessions' queues stay empty. */
+  constructor(private readonly initialCapacity = 16) {
+    this.items = [];
   }
 
   get length(): number {
@@ -43,7 +44,7 @@ export class RingBuffer<T> {
   }
 
   clear(): void {
-    this.items = new Array<T | undefined>(16);
+    this.items = [];
     this.head = 0;
     this.count = 0;
   }
@@ -70,7 +71,7 @@ export class RingBuffer<T> {
   }
 
   private grow(): void {
-    const next = new Array<T | undefined>(this.items.length * 2);
+    const next = new Array<T | undefined>(Math.max(2, this.initialCapacity, this.items.length * 2));
     for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) % this.items.length];
     this.items = next;
     this.head = 0;

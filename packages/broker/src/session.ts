@@ -10,6 +10,11 @@ import type {
 } from './backends/session-store';
 
 const SHARE_PREFIX = '$share/';
+// Most sessions are in no shared group: they share this empty set instead of holding one each.
+const NO_KEYS: ReadonlySet<string> = new Set();
+const NO_IDS: ReadonlySet<number> = new Set();
+const NO_INFLIGHT: ReadonlyMap<number, PendingMessage> = new Map();
+const NO_SUBSCRIPTIONS: ReadonlyMap<string, StoredSubscription> = new Map();
 
 /**
  * A session held in memory by the node that owns its live connection: subscriptions, the
@@ -24,21 +29,21 @@ export class Session {
   username: string | undefined;
   protocolVersion: ProtocolVersion;
   expiryInterval: number;
-  /** Outbound QoS 1/2 messages sent and not yet completed, by packet id, in send order. */
-  readonly inflight = new Map<number, PendingMessage>();
+  // The maps and sets below are made on first use: an idle connection's session holds none of
+  // them (an empty Map costs about 200 bytes, and a node holds sessions by the hundred thousand).
+  private inflightById: Map<number, PendingMessage> | undefined;
   /** Outbound messages waiting for room in the in-flight window. */
   readonly queue = new RingBuffer<PendingMessage>();
-  /** Inbound QoS 2 packet ids received and not yet released by PUBREL [MQTT-4.3.3-9]. */
-  readonly inboundQoS2 = new Set<number>();
+  private inboundQoS2Ids: Set<number> | undefined;
   /** Sequence numbers of a non-durable session (a durable one gets them from the store). */
   lastSeq = 0;
   /** The store's last seq when this session was loaded: a message appended later is not in the load. */
   seqAtLoad = 0;
   /** Changes not yet written to the store (durable sessions only). */
   changes: SessionChanges | undefined;
-  private readonly subs = new Map<string, StoredSubscription>();
+  private subs: Map<string, StoredSubscription> | undefined;
   /** `{group}/{filter}` of the shared subscriptions among them, kept apart for the ack path. */
-  private readonly sharedKeys = new Set<string>();
+  private sharedKeys: Set<string> | undefined;
 
   constructor(
     clientId: string,
@@ -62,9 +67,9 @@ export class Session {
     for (const sub of state.subscriptions) session.addSubscription({ ...sub });
     for (const pending of state.pending) {
       if (pending.state === 'queued') session.queue.push({ ...pending });
-      else session.inflight.set(packetIdForSeq(pending.seq), { ...pending });
+      else session.setInflight(packetIdForSeq(pending.seq), { ...pending });
     }
-    for (const id of state.inboundQoS2) session.inboundQoS2.add(id);
+    for (const id of state.inboundQoS2) session.addInboundQoS2(id);
     session.lastSeq = state.lastSeq;
     session.seqAtLoad = state.lastSeq;
     return session;
@@ -76,7 +81,7 @@ export class Session {
       username: this.username,
       protocolVersion: this.protocolVersion,
       expiryInterval: this.expiryInterval,
-      subscriptions: [...this.subs.values()].map((s) => ({ ...s })),
+      subscriptions: [...this.subscriptions.values()].map((s) => ({ ...s })),
       pending: [...this.inflight.values(), ...this.queue.toArray()].map((p) => ({ ...p })),
       inboundQoS2: [...this.inboundQoS2],
       disconnectedAt,
@@ -85,24 +90,50 @@ export class Session {
     };
   }
 
+  /** Outbound QoS 1/2 messages sent and not yet completed, by packet id, in send order. */
+  get inflight(): ReadonlyMap<number, PendingMessage> {
+    return this.inflightById ?? NO_INFLIGHT;
+  }
+
+  setInflight(packetId: number, pending: PendingMessage): void {
+    (this.inflightById ??= new Map()).set(packetId, pending);
+  }
+
+  deleteInflight(packetId: number): boolean {
+    return this.inflightById?.delete(packetId) ?? false;
+  }
+
+  /** Inbound QoS 2 packet ids received and not yet released by PUBREL [MQTT-4.3.3-9]. */
+  get inboundQoS2(): ReadonlySet<number> {
+    return this.inboundQoS2Ids ?? NO_IDS;
+  }
+
+  addInboundQoS2(packetId: number): void {
+    (this.inboundQoS2Ids ??= new Set()).add(packetId);
+  }
+
+  deleteInboundQoS2(packetId: number): boolean {
+    return this.inboundQoS2Ids?.delete(packetId) ?? false;
+  }
+
   get subscriptions(): ReadonlyMap<string, StoredSubscription> {
-    return this.subs;
+    return this.subs ?? NO_SUBSCRIPTIONS;
   }
 
   addSubscription(subscription: StoredSubscription): void {
-    this.subs.set(subscription.filter, subscription);
+    (this.subs ??= new Map()).set(subscription.filter, subscription);
     if (subscription.filter.startsWith(SHARE_PREFIX))
-      this.sharedKeys.add(subscription.filter.slice(SHARE_PREFIX.length));
+      (this.sharedKeys ??= new Set()).add(subscription.filter.slice(SHARE_PREFIX.length));
   }
 
   removeSubscription(filter: string): boolean {
-    if (filter.startsWith(SHARE_PREFIX)) this.sharedKeys.delete(filter.slice(SHARE_PREFIX.length));
-    return this.subs.delete(filter);
+    if (filter.startsWith(SHARE_PREFIX)) this.sharedKeys?.delete(filter.slice(SHARE_PREFIX.length));
+    return this.subs?.delete(filter) ?? false;
   }
 
   /** Shared-subscription keys (`group/filter`) this session is a member of. */
   get sharedGroupKeys(): ReadonlySet<string> {
-    return this.sharedKeys;
+    return this.sharedKeys ?? NO_KEYS;
   }
 
   /** Records a change to write through; returns true when it is the first since the last write. */

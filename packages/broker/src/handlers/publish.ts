@@ -51,12 +51,12 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
       );
     }
     if (topic === '') {
-      const known = channel.topicAliases.get(alias);
+      const known = channel.topicAliases?.get(alias);
       if (known === undefined)
         return channel.protocolViolation(ReasonCode.ProtocolError, `unknown topic alias ${alias}`);
       topic = known;
     } else {
-      channel.topicAliases.set(alias, topic); // [MQTT-3.3.2-12]
+      (channel.topicAliases ??= new Map()).set(alias, topic); // [MQTT-3.3.2-12]
     }
   }
   const topicError = topicNameError(topic, { maxTopicLevels: limits.maxTopicLevels });
@@ -87,7 +87,7 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
   }
   let durable = done;
   if (packet.qos === 2) {
-    session.inboundQoS2.add(packet.packetId!);
+    session.addInboundQoS2(packet.packetId!);
     // A durable session records the id before PUBREC, so a resend after a takeover is recognised.
     const written = channel.writeThrough((c) => (c.inboundQoS2Add ??= []).push(packet.packetId!));
     if (written) durable = done ? Promise.all([done, written]) : written;
@@ -140,7 +140,7 @@ function acknowledge(channel: Channel, packet: PublishPacket, reasonCode: number
 
 /** PUBREL from the client releases an inbound QoS 2 packet id [MQTT-4.3.3-11]. */
 export function handlePubrel(channel: Channel, packet: PubrelPacket): void | Promise<void> {
-  const known = channel.session!.inboundQoS2.delete(packet.packetId);
+  const known = channel.session!.deleteInboundQoS2(packet.packetId);
   const ack: PubcompPacket = { type: 'pubcomp', packetId: packet.packetId };
   if (!known && channel.isV5) ack.reasonCode = ReasonCode.PacketIdentifierNotFound;
   // A durable session forgets the id in the store before PUBCOMP: after PUBCOMP the client may reuse it.
@@ -157,7 +157,7 @@ export function handlePuback(channel: Channel, packet: PubackPacket): void {
     channel.log.debug({ packetId: packet.packetId }, 'puback_unknown_packet_id');
     return;
   }
-  session.inflight.delete(packet.packetId);
+  session.deleteInflight(packet.packetId);
   channel.complete(pending);
   channel.pump();
 }
@@ -174,7 +174,7 @@ export function handlePubrec(channel: Channel, packet: PubrecPacket): void | Pro
   }
   if ((packet.reasonCode ?? 0) >= 0x80) {
     // A failed PUBREC ends the exchange: the packet id is free again (MQTT 5 §4.3.3).
-    session.inflight.delete(packet.packetId);
+    session.deleteInflight(packet.packetId);
     channel.complete(pending);
     channel.pump();
     return;
@@ -195,7 +195,7 @@ export function handlePubcomp(channel: Channel, packet: PubcompPacket): void {
     channel.log.debug({ packetId: packet.packetId }, 'pubcomp_unknown_packet_id');
     return;
   }
-  session.inflight.delete(packet.packetId);
+  session.deleteInflight(packet.packetId);
   channel.complete(pending);
   channel.pump();
 }

@@ -12,22 +12,33 @@ import {
   type Listener,
 } from './listener';
 
-/** A net.Socket seen as a Transport. Inbound data flows once the first onData listener is attached. */
+/**
+ * A net.Socket seen as a Transport. Inbound data flows once the first onData listener is attached.
+ * It puts one 'error' and one 'close' listener on the socket (each listener costs a closure and a
+ * context per connection, and idle connections are counted in the hundreds of thousands).
+ */
 export class SocketTransport implements Transport {
   private lastError: Error | undefined;
   private closed = false;
+  private closeListeners: ((error?: Error) => void)[] | undefined;
 
   constructor(
     private readonly socket: net.Socket,
     readonly listener: string = 'tcp',
+    /** The listener's open connections, which forget this one when it closes. */
+    connections?: ConnectionSet<net.Socket>,
   ) {
     // Without an 'error' listener a reset connection would crash the process. The error is
     // reported through onClose, which always follows.
     socket.on('error', (error) => {
       this.lastError = error;
     });
-    socket.once('close', () => {
+    socket.on('close', () => {
       this.closed = true;
+      connections?.delete(socket);
+      const listeners = this.closeListeners;
+      this.closeListeners = undefined;
+      if (listeners) for (const listener of listeners) listener(this.lastError);
     });
   }
 
@@ -77,7 +88,7 @@ export class SocketTransport implements Transport {
       queueMicrotask(() => listener(this.lastError));
       return;
     }
-    this.socket.once('close', () => listener(this.lastError));
+    (this.closeListeners ??= []).push(listener);
   }
 }
 
@@ -118,8 +129,7 @@ export async function listenTcp(options: TcpListenerOptions): Promise<Listener> 
     }
     socket.setNoDelay(true);
     connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
-    const transport = new SocketTransport(socket, name);
+    const transport = new SocketTransport(socket, name, connections);
     logger.debug({ remote: `${transport.remoteAddress}:${transport.remotePort}` }, 'connection_accepted');
     options.acceptor.accept(transport);
   };
