@@ -71,6 +71,12 @@ const HOST = '127.0.0.1';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const AEDES_SCRIPT = join(REPO, 'bench', 'peers', 'aedes.js');
 const FLOCKMQ_BIN = join(REPO, 'packages', 'server', 'bin', 'flockmq.js');
+/** The Node.js flags the `flockmq` bin's shebang (and the image's ENTRYPOINT) give node: FlockMQ as shipped. */
+const FLOCKMQ_NODE_FLAGS = readFileSync(FLOCKMQ_BIN, 'utf8')
+  .split('\n')[0]!
+  .replace(/^#!\/usr\/bin\/env -S node ?/, '')
+  .split(' ')
+  .filter((flag) => flag.startsWith('--'));
 /** The same per-session limits for every broker that has them (FlockMQ's defaults). */
 const MAX_INFLIGHT = 128;
 const MAX_QUEUED = 10_000;
@@ -404,6 +410,7 @@ async function startFlockmq(group: Group, count: number): Promise<Omit<RunningPe
         name: `flockmq ${node.nodeId} :${node.port}`,
         command: process.execPath,
         args: [
+          ...FLOCKMQ_NODE_FLAGS,
           FLOCKMQ_BIN,
           'start',
           '--host',

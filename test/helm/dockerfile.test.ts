@@ -59,9 +59,16 @@ test('runs as 65532:65532', () => {
   expect(users.map((u) => u.args)).toEqual(['65532:65532']);
 });
 
-test('exec-form ENTRYPOINT (node is PID 1 and gets SIGTERM) and `start` as the default command', () => {
+test('exec-form ENTRYPOINT (node is PID 1 and gets SIGTERM) with the bin’s Node.js flags, and `start` as the default command', () => {
   const entrypoint = runtime.find((i) => i.op === 'ENTRYPOINT')!;
-  expect(JSON.parse(entrypoint.args)).toEqual(['/nodejs/bin/node', '/app/bin/flockmq.js']);
+  // The flags the `flockmq` bin's shebang gives node (V8 heap settings): the image runs the same broker.
+  const shebang = readFileSync(join(ROOT, 'packages/server/bin/flockmq.js'), 'utf8').split('\n')[0]!;
+  const flags = shebang
+    .replace(/^#!\/usr\/bin\/env -S node ?/, '')
+    .split(' ')
+    .filter(Boolean);
+  expect(flags).toContain('--max-semi-space-size=2');
+  expect(JSON.parse(entrypoint.args)).toEqual(['/nodejs/bin/node', ...flags, '/app/bin/flockmq.js']);
   expect(JSON.parse(runtime.find((i) => i.op === 'CMD')!.args)).toEqual(['start']);
 });
 
