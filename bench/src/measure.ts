@@ -72,6 +72,18 @@ export async function redisCommands(port: number): Promise<number | undefined> {
   }
 }
 
+/** Commands processed and memory used by a Redis server so far. */
+export async function redisStats(port: number): Promise<{ commands: number; memory: number } | undefined> {
+  try {
+    const info = String(await redisCommand('127.0.0.1', port, ['INFO']));
+    const commands = /total_commands_processed:(\d+)/.exec(info);
+    const memory = /used_memory:(\d+)/.exec(info);
+    return commands && memory ? { commands: Number(commands[1]), memory: Number(memory[1]) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Messages a NATS server has received from its clients so far (/varz in_msgs). */
 export async function natsMessagesIn(monitorUrl: string): Promise<number | undefined> {
   try {

@@ -159,20 +159,37 @@ export function report(
     out.push('', '### Idle connections', '');
     out.push(
       table(
-        ['peer', 'connections', 'setup per second', 'broker RSS per connection', 'failed'],
-        columns.map((c) => [
-          labels.get(c)!,
-          cell(records, 'connections', c, (r) => r.connections?.count),
-          cell(records, 'connections', c, (r) => r.connections?.setupPerSecond),
-          cell(
-            records,
-            'connections',
-            c,
-            (r) => r.connections?.rssBytesPerConnection,
-            (v) => `${(v / 1024).toFixed(1)} KB`,
-          ),
-          cell(records, 'connections', c, (r) => r.connections?.failed),
-        ]),
+        [
+          'peer',
+          'connections',
+          'setup per second',
+          'broker RSS per connection',
+          'per subscription',
+          'Redis commands per connect / subscribe',
+          'Redis bytes per connection / subscription',
+          'failed',
+        ],
+        columns.map((c) => {
+          const of = (value: (r: RunRecord) => number | undefined, format?: (v: number) => string): string =>
+            cell(records, 'connections', c, value, format);
+          const kb = (v: number): string => `${(v / 1024).toFixed(2)} KB`;
+          const bytes = (v: number): string => `${Math.round(v)} B`;
+          const redis = c.includes('redis') || /flockmq-\d/.test(c);
+          return [
+            labels.get(c)!,
+            of((r) => r.connections?.count),
+            of((r) => r.connections?.setupPerSecond),
+            of((r) => r.connections?.rssBytesPerConnection, kb),
+            of((r) => r.connections?.rssBytesPerSubscription, bytes),
+            redis
+              ? `${of((r) => r.connections?.redisCommandsPerConnect)} / ${of((r) => r.connections?.redisCommandsPerSubscribe)}`
+              : '–',
+            redis
+              ? `${of((r) => r.connections?.redisBytesPerConnection, bytes)} / ${of((r) => r.connections?.redisBytesPerSubscription, bytes)}`
+              : '–',
+            of((r) => r.connections?.failed),
+          ];
+        }),
       ),
     );
   }

@@ -14,6 +14,7 @@ import {
   natsMessagesIn,
   ownCpuSeconds,
   redisCommands,
+  redisStats,
   totalCpuSeconds,
   totalRssBytes,
 } from './measure.ts';
@@ -97,7 +98,18 @@ export interface Measurement {
   natsMessagesPerPublish?: number;
   brokerRssMB: number;
   latency?: LatencySummary;
-  connections?: { count: number; setupPerSecond: number; rssBytesPerConnection: number; failed: number };
+  connections?: {
+    count: number;
+    setupPerSecond: number;
+    rssBytesPerConnection: number;
+    rssBytesPerSubscription: number;
+    failed: number;
+    /** Peers over Redis: commands and memory per connect and per subscribe. */
+    redisCommandsPerConnect?: number | undefined;
+    redisCommandsPerSubscribe?: number | undefined;
+    redisBytesPerConnection?: number | undefined;
+    redisBytesPerSubscription?: number | undefined;
+  };
   persistent?: {
     sessions: number;
     messages: number;
@@ -236,6 +248,10 @@ class Window {
 }
 
 const round = (value: number, digits: number): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+async function redisCounters(peer: RunningPeer): Promise<{ commands: number; memory: number } | undefined> {
+  return peer.redisPort === undefined ? undefined : redisStats(peer.redisPort);
+}
 
 async function deliveredCounter(peer: RunningPeer): Promise<number | undefined> {
   return peer.metricsUrls ? flockCounter(peer.metricsUrls, 'flockmq_messages_delivered_total') : undefined;
@@ -436,6 +452,7 @@ async function connections(peer: RunningPeer, settings: Settings): Promise<Measu
   const nodes = peer.endpoints.length;
   await sleep(1000);
   const rss0 = totalRssBytes(peer.nodePids);
+  const redis0 = await redisCounters(peer);
   const cpu0 = totalCpuSeconds(peer.allPids);
   const ownCpu0 = ownCpuSeconds();
   const startedAt = performance.now();
@@ -465,6 +482,14 @@ async function connections(peer: RunningPeer, settings: Settings): Promise<Measu
     // Memory settles once the connect storm's garbage is collected.
     await sleep(3000);
     const rss1 = totalRssBytes(peer.nodePids);
+    const redis1 = await redisCounters(peer);
+    // Then one subscription each (its own filter): what a subscription and its routes cost.
+    await subscribeAll(clients, (i) => `bench/idle/${i}`, 0);
+    await sleep(3000);
+    const rss2 = totalRssBytes(peer.nodePids);
+    const redis2 = await redisCounters(peer);
+    const per = (a: number | undefined, b: number | undefined): number | undefined =>
+      a !== undefined && b !== undefined && clients.length > 0 ? round((b - a) / clients.length, 2) : undefined;
     return {
       brokerCores: round(cpu / seconds, 3),
       generatorCores: round(ownCpu / seconds, 3),
@@ -473,7 +498,12 @@ async function connections(peer: RunningPeer, settings: Settings): Promise<Measu
         count: clients.length,
         setupPerSecond: Math.round(clients.length / seconds),
         rssBytesPerConnection: clients.length > 0 ? Math.round((rss1 - rss0) / clients.length) : 0,
+        rssBytesPerSubscription: clients.length > 0 ? Math.round((rss2 - rss1) / clients.length) : 0,
         failed,
+        redisCommandsPerConnect: per(redis0?.commands, redis1?.commands),
+        redisCommandsPerSubscribe: per(redis1?.commands, redis2?.commands),
+        redisBytesPerConnection: per(redis0?.memory, redis1?.memory),
+        redisBytesPerSubscription: per(redis1?.memory, redis2?.memory),
       },
       ...(clients.length > 0 && { cpuMicrosPerMessage: round((cpu * 1e6) / clients.length, 1) }),
     };

@@ -16,6 +16,7 @@ import { packetIdForSeq } from './backends/session-store';
 import type { PendingMessage, SessionChanges, StoredWill } from './backends/session-store';
 import { isExpired, remainingExpirySeconds } from './message';
 import type { Session } from './session';
+import { RingBuffer } from './ring-buffer';
 import { protocolLabel } from './stats';
 import type { CloseInitiator } from './stats';
 import { handleConnect } from './handlers/connect';
@@ -29,6 +30,14 @@ export type ChannelState = 'awaiting-connect' | 'connecting' | 'connected' | 'cl
 
 /** Inbound packets buffered while an earlier one is still being handled, before reading pauses. */
 const INBOX_HIGH_WATER = 1000;
+
+/** A publish whose acknowledgement waits for its durable part and for the publishes before it. */
+interface PendingAck {
+  state: 'waiting' | 'done' | 'failed';
+  error: unknown;
+  done: () => void;
+  failed: (error: unknown) => void;
+}
 /** Outbound bytes buffered for a client beyond which QoS 0 is dropped and QoS 1/2 queued (G7). */
 const OUTBOUND_HIGH_WATER = 1024 * 1024;
 const PUBLISH_TYPE_CODE = PACKET_TYPE_CODES.publish;
@@ -167,8 +176,19 @@ export class Channel {
     this.run(packet);
   }
 
-  /** Handles packets strictly in order: an async handler holds back the ones after it. */
+  /**
+   * Handles packets in order: an async handler holds back the ones after it. PUBLISH is the
+   * exception: it is routed at once, and only its acknowledgement waits for what is durable
+   * (afterPublish), so a publisher's window is not cut to one message per store or cluster round
+   * trip. Other packets wait until the publishes before them have completed (waitsForPublishes).
+   */
   private run(packet: Packet): void {
+    if (this.acks && this.acks.length > 0 && this.waitsForPublishes(packet)) {
+      this.inbox.unshift(packet);
+      this.busy = true;
+      this.waitingForAcks = true;
+      return;
+    }
     let pending: void | Promise<void>;
     try {
       pending = this.dispatch(packet);
@@ -176,18 +196,86 @@ export class Channel {
       this.onHandlerError(error);
       return;
     }
-    if (pending) {
-      this.busy = true;
-      pending.then(
-        () => {
-          this.busy = false;
-          this.drainInbox();
-        },
-        (error: unknown) => {
-          this.busy = false;
-          this.onHandlerError(error);
-        },
-      );
+    if (pending) this.holdUntil(pending);
+  }
+
+  private holdUntil(pending: Promise<void>): void {
+    this.busy = true;
+    pending.then(
+      () => {
+        this.busy = false;
+        this.drainInbox();
+      },
+      (error: unknown) => {
+        this.busy = false;
+        this.onHandlerError(error);
+      },
+    );
+  }
+
+  /**
+   * The publishes of this connection whose durable part (store appends, acknowledged forwards,
+   * retained writes) is still under way, in the order they came.
+   */
+  private acks: RingBuffer<PendingAck> | undefined;
+  /** Packets are held until `acks` is empty (a packet other than PUBLISH came). */
+  private waitingForAcks = false;
+
+  /**
+   * Runs `done` once `work` has settled and every earlier publish of this connection is done:
+   * PUBACKs go out in the order the PUBLISHes came [MQTT-4.6.0-2].
+   */
+  afterPublish(work: Promise<unknown> | undefined, done: () => void, failed: (error: unknown) => void): void {
+    if (!work && (!this.acks || this.acks.length === 0)) {
+      done();
+      return;
+    }
+    const ack: PendingAck = { state: work ? 'waiting' : 'done', error: undefined, done, failed };
+    (this.acks ??= new RingBuffer<PendingAck>(8)).push(ack);
+    work?.then(
+      () => {
+        ack.state = 'done';
+        this.releaseAcks();
+      },
+      (error: unknown) => {
+        ack.state = 'failed';
+        ack.error = error;
+        this.releaseAcks();
+      },
+    );
+  }
+
+  /** Settles the publishes at the head of the queue whose work is over, in order. */
+  private releaseAcks(): void {
+    const acks = this.acks!;
+    while (acks.length > 0 && acks.peek()!.state !== 'waiting') {
+      const ack = acks.shift()!;
+      if (ack.state === 'done') ack.done();
+      else ack.failed(ack.error);
+    }
+    if (acks.length === 0 && this.waitingForAcks) {
+      this.waitingForAcks = false;
+      this.busy = false;
+      this.drainInbox();
+    }
+  }
+
+  /**
+   * Whether a packet must wait until the publishes before it have completed: anything but a
+   * PUBLISH or an acknowledgement of a message sent to the client (those concern other flows).
+   * A PUBLISH waits too past our Receive Maximum when the client is on MQTT 3.1.1, which has
+   * none: the publisher is slowed down rather than queued for without bound.
+   */
+  private waitsForPublishes(packet: Packet): boolean {
+    switch (packet.type) {
+      case 'puback':
+      case 'pubrec':
+      case 'pubcomp':
+        return false;
+      case 'publish':
+        return packet.qos > 0 && !this.isV5 && this.inboundUnacked >= this.broker.limits.receiveMaximum;
+      default:
+        return true;
     }
   }
 

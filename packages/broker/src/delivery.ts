@@ -59,7 +59,8 @@ export class Delivery {
         if (wait) (waits ??= []).push(wait);
       }
     }
-    return { matched, done: waits && Promise.all(waits) };
+    // One wait (the usual: this message's forward batch, shared by its other messages) needs no Promise.all.
+    return { matched, done: waits && (waits.length === 1 ? waits[0] : Promise.all(waits)) };
   }
 
   /**

@@ -16,7 +16,7 @@ import type {
 import { decodeFrame, encodeFrame } from './frame';
 import type { Frame } from './frame';
 import { ForwardBatcher } from './frame-batcher';
-import type { ForwardWaiter } from './frame-batcher';
+import type { BatchOutcome } from './frame-batcher';
 import { FrameStats } from './frame-stats';
 
 export interface MemoryBusOptions {
@@ -90,7 +90,7 @@ export class MemoryClusterBus implements ClusterBus {
   readonly stats = new FrameStats();
   private handlers: ClusterBusHandlers | undefined;
   private readonly alive = new Set<string>();
-  private readonly batcher = new ForwardBatcher((nodeId, batch, waiters) => this.sendBatch(nodeId, batch, waiters));
+  private readonly batcher = new ForwardBatcher((nodeId, batch, outcome) => this.sendBatch(nodeId, batch, outcome));
   private state: 'new' | 'running' | 'closed' = 'new';
 
   constructor(
@@ -154,11 +154,10 @@ export class MemoryClusterBus implements ClusterBus {
     return this.batcher.add(nodeId, message, acknowledged);
   }
 
-  private sendBatch(nodeId: string, batch: ForwardedMessage[], waiters: ForwardWaiter[]): void {
+  private sendBatch(nodeId: string, batch: ForwardedMessage[], outcome: BatchOutcome | undefined): void {
     const fail = (error: unknown): void => {
-      this.stats.forwardFailures += waiters.length;
-      const reason = error instanceof FlockError ? error : forwardError(nodeId, describe(error), error);
-      for (const waiter of waiters) waiter.reject(reason);
+      this.stats.forwardFailures += outcome?.acknowledged ?? 0;
+      outcome?.reject(error instanceof FlockError ? error : forwardError(nodeId, describe(error), error));
     };
     const target = this.hub.get(nodeId);
     if (!target) return fail(forwardError(nodeId, 'no such node'));
@@ -168,9 +167,7 @@ export class MemoryClusterBus implements ClusterBus {
     } catch (error) {
       return fail(error);
     }
-    delivered.then(() => {
-      for (const waiter of waiters) waiter.resolve();
-    }, fail);
+    delivered.then(() => outcome?.resolve(), fail);
   }
 
   /** @internal */

@@ -103,15 +103,15 @@ export async function connectCluster(
   }
 
   const servers = natsServers(config.nats);
-  const bus = new NatsClusterBus({ nodeId: config.nodeId, servers, logger });
+  // Only round trips are timed: acknowledged forward batches and control requests (by their type).
+  const bus = new NatsClusterBus({
+    nodeId: config.nodeId,
+    servers,
+    logger,
+    onRoundTrip: (op, seconds, ok) => observe('nats', 'bus', op, seconds, ok),
+  });
   const options = { namespace: undefined };
   const redisStore = <T extends object>(store: T, name: string): T => instrument(store, 'redis', name, observe);
-  // Only round trips are timed: acknowledged forwards and control requests (by their type).
-  const timedBus = instrument(bus, 'nats', 'bus', observe, (method, args) => {
-    if (method === 'forward') return args[2] === true ? 'forward' : undefined;
-    if (method === 'request') return (args[1] as { type?: string } | undefined)?.type ?? 'request';
-    return undefined;
-  });
   const brokerOptions: ClusterConnection['brokerOptions'] = {
     backends: {
       sessions: redisStore(new RedisSessionStore(redis, options), 'sessions'),
@@ -119,7 +119,7 @@ export async function connectCluster(
       routes: redisStore(new RedisRouteRegistry(redis, options), 'routes'),
     },
     cluster: {
-      bus: timedBus,
+      bus,
       nodes: redisStore(new RedisNodeRegistry(redis, options), 'nodes'),
       rebalance: {
         enabled: config.rebalance,

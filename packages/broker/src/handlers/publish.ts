@@ -81,8 +81,15 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
   const { matched, done } = broker.publish(message);
   // MQTT 5: 0x10 tells the publisher nobody was subscribed (still a success).
   const reasonCode = v5 && !matched ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
+  const failed = (error: unknown): void => {
+    // Not stored or not handed over (Redis or a peer unreachable): never acknowledged, so the
+    // client publishes it again after reconnecting [MQTT-4.4.0-1]; nothing it was told is lost.
+    if (packet.qos > 0) channel.inboundUnacked--;
+    channel.log.warn({ err: (error as Error).message, topic }, 'publish_not_stored');
+    channel.disconnect(ReasonCode.ServerBusy, 'the message could not be stored; publish it again');
+  };
   if (packet.qos === 0) {
-    if (done) return done.then(() => undefined);
+    if (done) channel.afterPublish(done, () => undefined, failed);
     return;
   }
   let durable = done;
@@ -92,23 +99,14 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
     const written = channel.writeThrough((c) => (c.inboundQoS2Add ??= []).push(packet.packetId!));
     if (written) durable = done ? Promise.all([done, written]) : written;
   }
-  if (!durable) {
-    acknowledge(channel, packet, reasonCode);
-    return;
-  }
   channel.inboundUnacked++;
-  return durable.then(
+  channel.afterPublish(
+    durable,
     () => {
       channel.inboundUnacked--;
       acknowledge(channel, packet, reasonCode);
     },
-    (error: unknown) => {
-      // Not stored or not handed over (Redis or a peer unreachable): never acknowledged, so the
-      // client publishes it again after reconnecting [MQTT-4.4.0-1]; nothing it was told is lost.
-      channel.inboundUnacked--;
-      channel.log.warn({ err: (error as Error).message, topic }, 'publish_not_stored');
-      channel.disconnect(ReasonCode.ServerBusy, 'the message could not be stored; publish it again');
-    },
+    failed,
   );
 }
 

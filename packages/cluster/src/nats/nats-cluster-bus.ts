@@ -11,6 +11,7 @@
  * - The client reconnects forever; subscriptions come back by themselves after a NATS restart.
  */
 import { randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { connect, Events } from 'nats';
 import type { ConnectionOptions, Msg, NatsConnection, Subscription } from 'nats';
 import { FlockError } from '@flockmq/protocol';
@@ -29,7 +30,7 @@ import type {
 import { decodeFrame, encodeFrame, peekFrameKind, WIRE_VERSION } from '../frame';
 import type { Frame, FrameKind } from '../frame';
 import { ForwardBatcher } from '../frame-batcher';
-import type { ForwardWaiter } from '../frame-batcher';
+import type { BatchOutcome } from '../frame-batcher';
 import { FrameStats } from '../frame-stats';
 import { describe, requestWithRetry, settledWithin } from './nats-request';
 import { PeerLiveness } from './peer-liveness';
@@ -65,6 +66,12 @@ export interface NatsClusterBusOptions {
   logger?: Logger;
   /** Identifies this life of the node id in heartbeats (default: random). */
   incarnation?: number;
+  /**
+   * Told of every round trip: an acknowledged forward batch ('forward') or a control request (its
+   * type), with its duration in seconds and whether it was answered. Once per request, not per
+   * message: a batch carries hundreds of messages under load.
+   */
+  onRoundTrip?: (op: string, seconds: number, ok: boolean) => void;
   /** More NATS client options (credentials, TLS, name…); reconnection settings are the bus's own. */
   connection?: Omit<ConnectionOptions, 'servers' | 'reconnect' | 'maxReconnectAttempts' | 'waitOnFirstConnect'>;
 }
@@ -80,6 +87,7 @@ export class NatsClusterBus implements ClusterBus {
   private readonly servers: string[];
   private readonly heartbeatMs: number;
   private readonly forwardTimeoutMs: number;
+  private readonly onRoundTrip: NatsClusterBusOptions['onRoundTrip'];
   private readonly reconnectWaitMs: number;
   private readonly discoveryMs: number;
   private readonly clock: Clock;
@@ -93,7 +101,7 @@ export class NatsClusterBus implements ClusterBus {
   private handlers: ClusterBusHandlers | undefined;
   private subscriptions: Subscription[] = [];
   private readonly batcher = new ForwardBatcher(
-    (nodeId, batch, waiters) => this.sendBatch(nodeId, batch, waiters),
+    (nodeId, batch, outcome) => this.sendBatch(nodeId, batch, outcome),
     () => this.maxFrameBytes(),
   );
   private timer: TimerHandle | undefined;
@@ -111,6 +119,7 @@ export class NatsClusterBus implements ClusterBus {
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child({ component: 'nats_bus' });
     this.connectionOptions = options.connection;
+    this.onRoundTrip = options.onRoundTrip;
     this.incarnation = options.incarnation ?? randomInt(0, 0xffffffff);
     this.liveness = new PeerLiveness(options.deadAfterMs ?? this.heartbeatMs * 3);
   }
@@ -138,6 +147,9 @@ export class NatsClusterBus implements ClusterBus {
         reconnectTimeWait: this.reconnectWaitMs,
         pingInterval: this.connectionOptions?.pingInterval ?? 10_000,
         maxPingOut: this.connectionOptions?.maxPingOut ?? 2,
+        // Each request would otherwise capture a stack trace up front, in case it fails: a
+        // measurable cost per forward batch when batches are small (one message at low rates).
+        noAsyncTraces: this.connectionOptions?.noAsyncTraces ?? true,
       });
     } catch (error) {
       throw new FlockError('FLOCK_ERR_UNREACHABLE', `cannot connect to NATS at ${this.servers.join(', ')}`, {
@@ -196,13 +208,12 @@ export class NatsClusterBus implements ClusterBus {
     return (this.nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - header;
   }
 
-  private sendBatch(nodeId: string, batch: ForwardedMessage[], waiters: ForwardWaiter[]): void {
+  private sendBatch(nodeId: string, batch: ForwardedMessage[], outcome: BatchOutcome | undefined): void {
     const nc = this.nc!;
     const subject = this.forwardSubjectOf(nodeId);
     const fail = (error: unknown): void => {
-      this.stats.forwardFailures += waiters.length;
-      const reason = error instanceof FlockError ? error : this.forwardError(nodeId, describe(error), error);
-      for (const waiter of waiters) waiter.reject(reason);
+      this.stats.forwardFailures += outcome?.acknowledged ?? 0;
+      outcome?.reject(error instanceof FlockError ? error : this.forwardError(nodeId, describe(error), error));
     };
     let frame: Buffer;
     try {
@@ -213,7 +224,7 @@ export class NatsClusterBus implements ClusterBus {
       return;
     }
     this.stats.countSent('forward', frame.length, batch.length);
-    if (waiters.length === 0) {
+    if (!outcome) {
       try {
         nc.publish(subject, frame);
       } catch (error) {
@@ -222,14 +233,27 @@ export class NatsClusterBus implements ClusterBus {
       return;
     }
     this.track(
-      this.requestFrame(nodeId, subject, frame, this.forwardTimeoutMs)
+      this.timedRequest('forward', nodeId, subject, frame, this.forwardTimeoutMs)
         .then((reply) => {
           if (reply.kind !== 'forward-ack') throw this.forwardError(nodeId, `answered with a ${reply.kind} frame`);
           if (reply.status !== 'delivered') throw this.forwardError(nodeId, `${reply.status}: ${reply.detail ?? ''}`);
-          for (const waiter of waiters) waiter.resolve();
+          outcome.resolve();
         })
         .catch(fail),
     );
+  }
+
+  /** requestFrame, reported to onRoundTrip as `op`. */
+  private timedRequest(op: string, nodeId: string, subject: string, frame: Buffer, timeoutMs: number): Promise<Frame> {
+    const pending = this.requestFrame(nodeId, subject, frame, timeoutMs);
+    const observe = this.onRoundTrip;
+    if (!observe) return pending;
+    const started = performance.now();
+    pending.then(
+      () => observe(op, (performance.now() - started) / 1000, true),
+      () => observe(op, (performance.now() - started) / 1000, false),
+    );
+    return pending;
   }
 
   /**
@@ -331,7 +355,7 @@ export class NatsClusterBus implements ClusterBus {
     if (!this.nc || this.closing) throw new FlockError('FLOCK_ERR_FORWARD_FAILED', 'the bus is not running');
     const frame = encodeFrame({ kind: 'control-request', from: this.nodeId, request });
     this.stats.countSent('control-request', frame.length);
-    const pending = this.requestFrame(nodeId, controlSubject(nodeId), frame, timeoutMs);
+    const pending = this.timedRequest(request.type, nodeId, controlSubject(nodeId), frame, timeoutMs);
     this.track(pending.catch(() => undefined));
     const reply = await pending;
     if (reply.kind !== 'control-reply') {

@@ -228,7 +228,7 @@ export const METRICS = {
   natsDuration: spec(
     'histogram',
     'flockmq_nats_operation_duration_seconds',
-    'Duration of NATS round trips: acknowledged forwards and control requests (takeover, routes, admin)',
+    'Duration of NATS round trips: acknowledged forward batches and control requests (takeover, routes, admin)',
     ['op'],
     OPERATION_BUCKETS_S,
   ),

@@ -14,16 +14,14 @@ export type OperationObserver = (
 ) => void;
 
 /**
- * Wraps `target` so its promise-returning methods are timed. `operation` names the call for the
- * metric (default: the method name) or returns undefined to leave it untimed (e.g. a
- * fire-and-forget forward, which settles at once).
+ * Wraps `target` so its promise-returning methods are timed, each reported under its method name.
+ * (The NATS bus times its own round trips: one per batch of forwarded messages, not one per message.)
  */
 export function instrument<T extends object>(
   target: T,
   backend: 'redis' | 'nats',
   store: string,
   observe: OperationObserver,
-  operation: (method: string, args: unknown[]) => string | undefined = (method) => method,
 ): T {
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
@@ -36,8 +34,7 @@ export function instrument<T extends object>(
         const method = value as (...args: unknown[]) => unknown;
         wrapper = function (this: unknown, ...args: unknown[]): unknown {
           const self = this === receiver ? object : this;
-          const op = operation(property, args);
-          if (op === undefined) return method.apply(self, args);
+          const op = property;
           const started = performance.now();
           const result = method.apply(self, args);
           if (!(result instanceof Promise)) return result;
