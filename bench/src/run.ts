@@ -6,7 +6,7 @@
  * peers alternate within a round (A B C A B C …), and each (round, scenario, peer) gets a fresh
  * broker. Every loop here is bounded in count and time.
  */
-import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,7 @@ const USAGE = `usage: node bench/src/run.ts [--plan quick|full] [options]
   --connections K          idle connections of the connections scenario (default ${DEFAULT_SETTINGS.connections})
   --budget N               deliveries in flight across publishers (default ${DEFAULT_SETTINGS.budget})
   --batch N                frames per socket write (default ${DEFAULT_SETTINGS.batch})
+  --from a.jsonl,b.jsonl    no runs: write the report from the JSON lines of earlier runs
   --out DIR                results directory (default bench/results)`;
 
 function fail(message: string): never {
@@ -86,7 +87,15 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parse(): { cases: Case[]; peers: PeerRun[]; rounds: number; settings: Settings; out: string; plan: string } {
+function parse(): {
+  cases: Case[];
+  peers: PeerRun[];
+  rounds: number;
+  settings: Settings;
+  out: string;
+  plan: string;
+  from: string[] | undefined;
+} {
   const { values } = parseArgs({
     options: {
       plan: { type: 'string', default: 'quick' },
@@ -100,6 +109,7 @@ function parse(): { cases: Case[]; peers: PeerRun[]; rounds: number; settings: S
       connections: { type: 'string' },
       budget: { type: 'string' },
       batch: { type: 'string' },
+      from: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -142,6 +152,7 @@ function parse(): { cases: Case[]; peers: PeerRun[]; rounds: number; settings: S
   if (protocol !== 4 && protocol !== 5) fail('--protocol must be 4 (MQTT 3.1.1) or 5');
   return {
     plan: values.plan!,
+    from: values.from?.split(','),
     cases,
     peers,
     rounds: number('rounds', values.rounds, plan.rounds),
@@ -158,8 +169,28 @@ function parse(): { cases: Case[]; peers: PeerRun[]; rounds: number; settings: S
   };
 }
 
+/** Writes latest.md, latest.svg and latest.jsonl from run records. */
+function writeReport(records: RunRecord[], out: string, plan: string, rounds: number, settings: Settings): void {
+  const { markdown, svg } = report(records, { plan, rounds, settings });
+  writeFileSync(join(out, 'latest.md'), markdown);
+  writeFileSync(join(out, 'latest.svg'), svg);
+  writeFileSync(join(out, 'latest.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  console.log(markdown);
+}
+
 async function main(): Promise<void> {
-  const { cases, peers, rounds, settings, out, plan } = parse();
+  const { cases, peers, rounds, settings, out, plan, from } = parse();
+  if (from) {
+    // Only a report, from the JSON lines of earlier runs (e.g. a full run made in parts).
+    const records = from.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as RunRecord),
+    );
+    writeReport(records, out, plan, Math.max(...records.map((r) => r.round)), settings);
+    return;
+  }
   const cpus = availableParallelism();
   if (cpus < 2) console.error('bench: fewer than 2 CPUs; pinned runs share one CPU with the generator');
   const generatorCpu = String(cpus - 1);
@@ -174,6 +205,8 @@ async function main(): Promise<void> {
     for (const { scenario, qos } of cases) {
       for (const { peer: name, pinned } of peers) {
         done++;
+        // Unpinned runs show what a cluster does with both cores: throughput and latency only.
+        if (!pinned && !THROUGHPUT.includes(scenario) && scenario !== 'latency') continue;
         const key = scenarioKey(scenario, qos);
         const tag = `[${done}/${total}] round ${round} ${key} ${name}${pinned ? '' : ' unpinned'}`;
         pin(process.pid, pinned ? generatorCpu : allCpus);
@@ -215,11 +248,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  const { markdown, svg } = report(records, { plan, rounds, settings });
-  writeFileSync(join(out, 'latest.md'), markdown);
-  writeFileSync(join(out, 'latest.svg'), svg);
-  writeFileSync(join(out, 'latest.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  console.log(markdown);
+  writeReport(records, out, plan, rounds, settings);
   console.error(
     `bench: ${records.length} runs; results in ${out} (latest.md, latest.svg, ${linesFile.split('/').pop()})`,
   );

@@ -400,7 +400,8 @@ async function waitForRoutes(
       return;
     }
   }
-  throw new Error('subscriptions did not reach the publishers’ node within 15 s');
+  // Either the broker cannot route this (e.g. no shared subscriptions) or its nodes never agreed.
+  throw new Unsupported('no message was delivered: the subscriptions did not reach the publishers’ node within 15 s');
 }
 
 /** Open-loop QoS 1 at a fixed rate; latency percentiles. */
