@@ -40,6 +40,27 @@ export function spread(values: readonly number[], format: (v: number) => string 
 
 const column = (record: RunRecord): string => `${record.peer}${record.pinned ? '' : ':unpinned'}`;
 
+/** Ratio columns of the throughput table: [measured, baseline] columns. */
+const RATIOS: [string, string][] = [
+  ['flockmq', 'mosquitto'],
+  ['flockmq', 'aedes'],
+  ['flockmq-2', 'aedes-redis'],
+  ['flockmq-2:unpinned', 'aedes-redis:unpinned'],
+];
+
+const SHORT: Record<string, string> = {
+  flockmq: 'FlockMQ',
+  'flockmq-2': 'FlockMQ ×2',
+  'flockmq-3': 'FlockMQ ×3',
+  mosquitto: 'Mosquitto',
+  nats: 'NATS',
+  aedes: 'Aedes',
+  'aedes-redis': 'Aedes ×2',
+};
+
+const shortName = (c: string): string =>
+  `${SHORT[c.replace(':unpinned', '')] ?? c}${c.endsWith(':unpinned') ? ' (unpinned)' : ''}`;
+
 /**
  * Ratios against Mosquitto computed per round (each FlockMQ run against the Mosquitto run of the
  * same round and case), then their median.
@@ -81,7 +102,8 @@ function cell(
   if (runs.length === 0) return '–';
   const failed = runs.find((r) => r.error || r.unsupported);
   const values = runs.map(value).filter((v): v is number => v !== undefined);
-  if (values.length === 0) return failed?.unsupported ? `n/a (${failed.unsupported})` : failed?.error ? 'error' : '–';
+  // Which cells are n/a is summed up under the tables.
+  if (values.length === 0) return failed?.unsupported ? 'n/a' : failed?.error ? 'error' : '–';
   return spread(values, format);
 }
 
@@ -93,8 +115,10 @@ export function report(
   const labels = new Map(records.map((r) => [column(r), `${r.label}${r.pinned ? '' : ' (unpinned)'}`]));
   const keys = [...new Set(records.map((r) => r.key))];
   const throughputKeys = keys.filter((k) => / QoS \d$/.test(k));
-  const flock = columns.filter((c) => c.startsWith('flockmq'));
-  const hasMosquitto = columns.includes('mosquitto');
+  /** The columns with a run of this scenario. */
+  const ran = (key: string): string[] => columns.filter((c) => records.some((r) => r.key === key && column(r) === c));
+  // The comparisons the targets are stated in, where both sides ran.
+  const ratios = RATIOS.filter(([a, b]) => columns.includes(a) && columns.includes(b));
   const s = context.settings;
   const out: string[] = [];
   out.push(
@@ -104,14 +128,14 @@ export function report(
   if (throughputKeys.length > 0) {
     out.push('', '### Throughput (messages delivered per second)', '');
     const header = ['scenario', ...columns.map((c) => labels.get(c)!)];
-    if (hasMosquitto) header.push(...flock.map((c) => `${labels.get(c)} ÷ Mosquitto`));
+    header.push(...ratios.map(([a, b]) => `${shortName(a)} ÷ ${shortName(b)}`));
     out.push(
       table(
         header,
         throughputKeys.map((key) => [
           key,
           ...columns.map((c) => cell(records, key, c, (r) => r.throughput)),
-          ...(hasMosquitto ? flock.map((c) => spread(ratiosAgainst(records, key, c), (v) => `${v.toFixed(2)}×`)) : []),
+          ...ratios.map(([a, b]) => spread(ratiosAgainst(records, key, a, b), (v) => `${v.toFixed(2)}×`)),
         ]),
       ),
     );
@@ -140,7 +164,7 @@ export function report(
     out.push(
       table(
         ['peer', 'p50', 'p90', 'p99', 'p99.9', 'max'],
-        columns.map((c) => [
+        ran('latency').map((c) => [
           labels.get(c)!,
           ...(['p50', 'p90', 'p99', 'p999', 'max'] as const).map((p) =>
             cell(
@@ -169,7 +193,7 @@ export function report(
           'Redis bytes per connection / subscription',
           'failed',
         ],
-        columns.map((c) => {
+        ran('connections').map((c) => {
           const of = (value: (r: RunRecord) => number | undefined, format?: (v: number) => string): string =>
             cell(records, 'connections', c, value, format);
           const kb = (v: number): string => `${(v / 1024).toFixed(2)} KB`;
@@ -202,7 +226,7 @@ export function report(
     out.push(
       table(
         ['peer', 'offline publish/s (acknowledged)', 'resume: delivered/s', 'missing', 'sessions present'],
-        columns.map((c) => [
+        ran('persistent').map((c) => [
           labels.get(c)!,
           cell(records, 'persistent', c, (r) => r.persistent?.offlinePublishPerSecond),
           cell(records, 'persistent', c, (r) => r.persistent?.resumeDeliveredPerSecond),
@@ -221,7 +245,7 @@ export function report(
     out.push(
       table(
         ['peer', 'retained stored/s', 'storm: delivered/s', 'missing'],
-        columns.map((c) => [
+        ran('retained').map((c) => [
           labels.get(c)!,
           cell(records, 'retained', c, (r) => r.retained?.storePerSecond),
           cell(records, 'retained', c, (r) => r.retained?.deliveredPerSecond),
@@ -272,6 +296,23 @@ export function report(
           ]),
         ]),
       ),
+    );
+  }
+  const unsupported = new Map<string, Set<string>>();
+  for (const r of records.filter((r) => r.unsupported)) {
+    const peer = shortName(r.peer);
+    if (!unsupported.has(peer)) unsupported.set(peer, new Set());
+    unsupported.get(peer)!.add(r.key);
+  }
+  if (unsupported.size > 0) {
+    const list = [...unsupported].map(([peer, keys]) => `${peer}: ${[...keys].join(', ')}`);
+    out.push('', `n/a: the broker delivered nothing in that scenario (${list.join('; ')}).`);
+  }
+  const errors = records.filter((r) => r.error);
+  if (errors.length > 0) {
+    out.push(
+      '',
+      `Errors: ${errors.map((r) => `${shortName(column(r))} ${r.key} round ${r.round}: ${r.error}`).join('; ')}.`,
     );
   }
   const checks = records.filter((r) => r.check);

@@ -11,9 +11,10 @@ import { availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { QoS } from '@flockmq/protocol';
 import { pin } from './measure.ts';
-import { startPeer, PEER_NAMES, type PeerName } from './peers.ts';
+import { startPeer, PEER_NAMES, type PeerName, type RunningPeer } from './peers.ts';
 import { report, type RunRecord } from './report.ts';
 import {
   DEFAULT_SETTINGS,
@@ -169,6 +170,23 @@ function parse(): {
   };
 }
 
+/**
+ * Stops a peer; whatever is still running after 15 s is killed. (A process that died during a run
+ * can leave its stop waiting on nothing: the run goes on rather than end there.)
+ */
+async function stopPeer(peer: RunningPeer, tag: string): Promise<void> {
+  const stopped = await Promise.race([peer.stop().then(() => true), sleep(15_000).then(() => false)]);
+  if (stopped) return;
+  console.error(`${tag}: the broker did not stop within 15 s; killing it`);
+  for (const pid of peer.allPids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** Writes latest.md, latest.svg and latest.jsonl from run records. */
 function writeReport(records: RunRecord[], out: string, plan: string, rounds: number, settings: Settings): void {
   const { markdown, svg } = report(records, { plan, rounds, settings });
@@ -240,7 +258,7 @@ async function main(): Promise<void> {
             error: message,
           };
         } finally {
-          await peer.stop();
+          await stopPeer(peer, tag);
         }
         records.push(record);
         appendFileSync(linesFile, `${JSON.stringify(record)}\n`);
