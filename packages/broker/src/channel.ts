@@ -16,7 +16,7 @@ import { packetIdForSeq } from './backends/session-store';
 import type { PendingMessage, SessionChanges, StoredWill } from './backends/session-store';
 import { isExpired, remainingExpirySeconds } from './message';
 import type { Session } from './session';
-import { RingBuffer } from './ring-buffer';
+import { PublishAcks } from './publish-acks';
 import { protocolLabel } from './stats';
 import type { CloseInitiator } from './stats';
 import { handleConnect } from './handlers/connect';
@@ -31,13 +31,6 @@ export type ChannelState = 'awaiting-connect' | 'connecting' | 'connected' | 'cl
 /** Inbound packets buffered while an earlier one is still being handled, before reading pauses. */
 const INBOX_HIGH_WATER = 1000;
 
-/** A publish whose acknowledgement waits for its durable part and for the publishes before it. */
-interface PendingAck {
-  state: 'waiting' | 'done' | 'failed';
-  error: unknown;
-  done: () => void;
-  failed: (error: unknown) => void;
-}
 /** Outbound bytes buffered for a client beyond which QoS 0 is dropped and QoS 1/2 queued (G7). */
 const OUTBOUND_HIGH_WATER = 1024 * 1024;
 const PUBLISH_TYPE_CODE = PACKET_TYPE_CODES.publish;
@@ -183,10 +176,13 @@ export class Channel {
    * trip. Other packets wait until the publishes before them have completed (waitsForPublishes).
    */
   private run(packet: Packet): void {
-    if (this.acks && this.acks.length > 0 && this.waitsForPublishes(packet)) {
+    if (this.acks?.pending && this.waitsForPublishes(packet)) {
       this.inbox.unshift(packet);
       this.busy = true;
-      this.waitingForAcks = true;
+      this.acks.whenIdle(() => {
+        this.busy = false;
+        this.drainInbox();
+      });
       return;
     }
     let pending: void | Promise<void>;
@@ -213,51 +209,19 @@ export class Channel {
     );
   }
 
-  /**
-   * The publishes of this connection whose durable part (store appends, acknowledged forwards,
-   * retained writes) is still under way, in the order they came.
-   */
-  private acks: RingBuffer<PendingAck> | undefined;
-  /** Packets are held until `acks` is empty (a packet other than PUBLISH came). */
-  private waitingForAcks = false;
+  /** Publishes routed and not yet acknowledged (made on the first that must wait). */
+  private acks: PublishAcks | undefined;
 
   /**
-   * Runs `done` once `work` has settled and every earlier publish of this connection is done:
-   * PUBACKs go out in the order the PUBLISHes came [MQTT-4.6.0-2].
+   * Runs `done` once `work` has settled and every earlier publish of this connection is
+   * acknowledged (PublishAcks); at once when there is nothing to wait for.
    */
   afterPublish(work: Promise<unknown> | undefined, done: () => void, failed: (error: unknown) => void): void {
-    if (!work && (!this.acks || this.acks.length === 0)) {
+    if (!work && !this.acks?.pending) {
       done();
       return;
     }
-    const ack: PendingAck = { state: work ? 'waiting' : 'done', error: undefined, done, failed };
-    (this.acks ??= new RingBuffer<PendingAck>(8)).push(ack);
-    work?.then(
-      () => {
-        ack.state = 'done';
-        this.releaseAcks();
-      },
-      (error: unknown) => {
-        ack.state = 'failed';
-        ack.error = error;
-        this.releaseAcks();
-      },
-    );
-  }
-
-  /** Settles the publishes at the head of the queue whose work is over, in order. */
-  private releaseAcks(): void {
-    const acks = this.acks!;
-    while (acks.length > 0 && acks.peek()!.state !== 'waiting') {
-      const ack = acks.shift()!;
-      if (ack.state === 'done') ack.done();
-      else ack.failed(ack.error);
-    }
-    if (acks.length === 0 && this.waitingForAcks) {
-      this.waitingForAcks = false;
-      this.busy = false;
-      this.drainInbox();
-    }
+    (this.acks ??= new PublishAcks()).after(work, done, failed);
   }
 
   /**
