@@ -1,7 +1,7 @@
 /** Turns run records into the Markdown tables and the SVG chart of bench/results/. */
 import type { QoS } from '@flockmq/protocol';
 import type { PeerName } from './peers.ts';
-import type { Measurement, ScenarioName, Settings } from './scenarios.ts';
+import type { Measurement, ScenarioName, Settings } from './settings.ts';
 
 export interface RunRecord extends Measurement {
   round: number;

@@ -16,14 +16,8 @@ import type { QoS } from '@flockmq/protocol';
 import { pin } from './measure.ts';
 import { startPeer, PEER_NAMES, type PeerName, type RunningPeer } from './peers.ts';
 import { report, type RunRecord } from './report.ts';
-import {
-  DEFAULT_SETTINGS,
-  SCENARIOS,
-  runScenario,
-  scenarioKey,
-  type ScenarioName,
-  type Settings,
-} from './scenarios.ts';
+import { runScenario } from './scenarios.ts';
+import { DEFAULT_SETTINGS, SCENARIOS, scenarioKey, type ScenarioName, type Settings } from './settings.ts';
 
 interface Case {
   scenario: ScenarioName;

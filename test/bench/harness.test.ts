@@ -7,7 +7,7 @@ import { startTestBroker, type TestBroker } from '@flockmq/testkit';
 import { BenchClient, publishTemplate } from '../../bench/src/client.ts';
 import { ClosedLoop } from '../../bench/src/load.ts';
 import { compact, median, ratiosAgainst, report, type RunRecord } from '../../bench/src/report.ts';
-import { DEFAULT_SETTINGS } from '../../bench/src/scenarios.ts';
+import { DEFAULT_SETTINGS } from '../../bench/src/settings.ts';
 
 let broker: TestBroker;
 

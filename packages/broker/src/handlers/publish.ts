@@ -81,15 +81,14 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
   const { matched, done } = broker.publish(message);
   // MQTT 5: 0x10 tells the publisher nobody was subscribed (still a success).
   const reasonCode = v5 && !matched ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
-  const failed = (error: unknown): void => {
-    // Not stored or not handed over (Redis or a peer unreachable): never acknowledged, so the
-    // client publishes it again after reconnecting [MQTT-4.4.0-1]; nothing it was told is lost.
-    if (packet.qos > 0) channel.inboundUnacked--;
-    channel.log.warn({ err: (error as Error).message, topic }, 'publish_not_stored');
-    channel.disconnect(ReasonCode.ServerBusy, 'the message could not be stored; publish it again');
-  };
   if (packet.qos === 0) {
-    if (done) channel.afterPublish(done, () => undefined, failed);
+    // The callbacks are made only when there is something to wait for (not per QoS 0 message).
+    if (done)
+      channel.afterPublish(
+        done,
+        () => undefined,
+        (error) => notStored(channel, packet, topic, error),
+      );
     return;
   }
   let durable = done;
@@ -106,8 +105,18 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
       channel.inboundUnacked--;
       acknowledge(channel, packet, reasonCode);
     },
-    failed,
+    (error) => notStored(channel, packet, topic, error),
   );
+}
+
+/**
+ * A publish not stored or not handed over (Redis or a peer unreachable): never acknowledged, so
+ * the client publishes it again after reconnecting [MQTT-4.4.0-1]; nothing it was told is lost.
+ */
+function notStored(channel: Channel, packet: PublishPacket, topic: string, error: unknown): void {
+  if (packet.qos > 0) channel.inboundUnacked--;
+  channel.log.warn({ err: (error as Error).message, topic }, 'publish_not_stored');
+  channel.disconnect(ReasonCode.ServerBusy, 'the message could not be stored; publish it again');
 }
 
 /** A reason code when this publish must not be routed; undefined when it may. */
